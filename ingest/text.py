@@ -1,0 +1,59 @@
+"""Danish text helpers shared by chunking, lexical search and sentence scoring."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_DANISH
+
+# Abbreviations after which a full stop does not end a sentence.
+ABBREVIATIONS = frozenset(
+    "f.eks fx bl.a pct kr mio mia jf nr ca mv m.v evt inkl dvs stk s u.år ift ml vha "
+    "tlf mht osv etc ang iflg hhv sml ndf.".split()
+)
+SENTENCE_BOUNDARY = re.compile(r"(?<=[.!?])[”\")]?\s+(?=[\"”(]?[A-ZÆØÅ0-9§•])|\n+")
+TOKEN = re.compile(r"§+|\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
+STOPWORDS = frozenset(STOPWORDS_DANISH) | frozenset(
+    "hvad hvem hvor hvordan hvilke hvilken hvilket hvornår hvorfor kan skal må the what is are "
+    "of in an and or to for does do how which who when why".split()
+)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Start/end offsets of the sentences in ``text`` (whitespace excluded).
+
+    A full stop after a known abbreviation ("f.eks.", "pct.", "kr.") or after a
+    single letter or a number followed by a lower-case word does not end a sentence.
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in SENTENCE_BOUNDARY.finditer(text):
+        before = text[start : match.start()]
+        last_word = before.rsplit(maxsplit=1)[-1].rstrip(".").lower() if before.strip() else ""
+        if match.group(0).strip() == "" and "\n" not in match.group(0) and last_word in ABBREVIATIONS:
+            continue
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return [(s + _lead(text[s:e]), e - _trail(text[s:e])) for s, e in spans if text[s:e].strip()]
+
+
+def _lead(segment: str) -> int:
+    return len(segment) - len(segment.lstrip())
+
+
+def _trail(segment: str) -> int:
+    return len(segment) - len(segment.rstrip())
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("danish")
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased, stemmed content words of ``text`` (stopwords removed)."""
+    words = [w for w in TOKEN.findall(text.lower()) if w not in STOPWORDS]
+    return _stemmer().stemWords(words)
