@@ -41,7 +41,11 @@ class Settings:
     rrf_k: int = 60
     # Extractive answering.
     answer_max_sentences: int = 3
-    min_evidence: float = 0.5
+    # Below either threshold the sources are taken not to answer the question:
+    # the best sentence's share of the question terms, and the best passage's
+    # cosine similarity to the question.
+    min_coverage: float = 0.5
+    min_similarity: float = 0.8
     max_question_chars: int = 500
 
     @property

