@@ -132,3 +132,9 @@ def sources(settings: Settings) -> None:
     click.echo(f"Afsnit i alt: {len(catalog.chunks)}")
     click.echo(f"Embedder: {catalog.embedder}")
     click.echo(f"Seneste indlæsning: {catalog.last_ingest}")
+
+
+from assistant.cli_chat import chat, feedback  # noqa: E402
+
+main.add_command(chat)
+main.add_command(feedback)
