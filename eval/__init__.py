@@ -1,0 +1,1 @@
+"""Evaluation of the assistant against the hand-checked gold set (``hfa eval``)."""
