@@ -22,7 +22,7 @@ from ingest.text import sentence_spans
 
 PARAGRAPH = re.compile(r"[^\n]+(?:\n[^\n]+)*")
 PREAMBLE = "Indledning"
-MIN_HEADINGS = 3
+MIN_HEADINGS = 2
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from bm25s.stopwords import STOPWORDS_DANISH
 # capital ("f.eks. Housing First"). Those that often end one ("kr.", "mv.")
 # are left out: before a lower-case word no sentence ends anyway.
 ABBREVIATIONS = frozenset("f.eks fx bl.a jf nr ca evt inkl dvs stk s ift ml vha tlf mht iflg hhv sml ang".split())
-SENTENCE_BOUNDARY = re.compile(r"(?<=[.!?])[”\")]?\s+(?=[\"”(]?[A-ZÆØÅ0-9§•])|\n+")
+SENTENCE_BOUNDARY = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][”\")]))\s+(?=[\"”(]?[A-ZÆØÅ0-9§•])|\n+")
 TOKEN = re.compile(r"§+|\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
 STOPWORDS = frozenset(STOPWORDS_DANISH) | frozenset(
     "hvad hvem hvor hvordan hvilke hvilken hvilket hvornår hvorfor kan skal må the what is are "

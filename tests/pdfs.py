@@ -1,0 +1,38 @@
+"""Real PDF files for the loader tests, generated with fpdf2 (Danish letters, several pages)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fpdf import FPDF
+
+PAGES = [
+    "1. Målgruppe\nBorgere i hjemløshed kan tilbydes bostøtte efter § 85 a. Støtten gives i egen bolig.",
+    "2. Klage\nEn klage skal indgives inden 4 uger efter modtagelsen af afgørelsen. Ankestyrelsen behandler klagen.",
+    "3. Økonomi\nDer gives statsrefusion på 50 procent i op til 2 år. Udgiften er 1,5 mio. kr. årligt.",
+]
+
+
+def write_pdf(path: Path, pages: list[str] = PAGES, password: str | None = None) -> Path:
+    """A PDF with one page per text (core font: Latin-1 covers æ, ø, å and §)."""
+    pdf = FPDF()
+    if password:
+        pdf.set_encryption(owner_password=password + "-owner", user_password=password)
+    pdf.set_font("Helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        for line in text.split("\n"):
+            pdf.multi_cell(0, 8, line)
+            pdf.ln(4)
+    pdf.output(str(path))
+    return path
+
+
+def write_blank_pdf(path: Path, pages: int = 2) -> Path:
+    """A PDF whose pages hold no text (like a scan without a text layer)."""
+    pdf = FPDF()
+    for _ in range(pages):
+        pdf.add_page()
+        pdf.rect(20, 20, 50, 50)
+    pdf.output(str(path))
+    return path

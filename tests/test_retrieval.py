@@ -1,0 +1,41 @@
+from assistant.retrieval import Filters, reciprocal_rank_fusion
+
+
+def test_rrf_rewards_items_ranked_well_by_both() -> None:
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["b", "c", "a"]], k=60)
+    assert max(fused, key=fused.__getitem__) == "b"
+    assert fused["b"] == 1 / 61 + 1 / 62
+
+
+def test_rrf_keeps_items_found_by_one_ranking_only() -> None:
+    fused = reciprocal_rank_fusion([["a"], ["z"]], k=60)
+    assert fused == {"a": 1 / 61, "z": 1 / 61}
+
+
+def test_filters_build_chroma_where_clauses() -> None:
+    assert Filters().where() is None
+    assert Filters(scopes=("norddjurs",)).where() == {"scope": {"$in": ["norddjurs"]}}
+    assert Filters(scopes=("aarhus",), kinds=("slides",)).where() == {
+        "$and": [{"scope": {"$in": ["aarhus"]}}, {"kind": {"$in": ["slides"]}}]
+    }
+
+
+def test_hybrid_search_finds_the_complaint_rule(assistant) -> None:
+    passages = assistant.retrieve("Hvad er klagefristen for en afgørelse efter § 85 a?")
+    top = passages[0].chunk
+    assert (top.doc_id, top.section) == ("norddjurs-kvalitetsstandard", "Klage og ankemuligheder")
+    assert [p.rank for p in passages] == list(range(1, len(passages) + 1))
+    assert all(a.score >= b.score for a, b in zip(passages, passages[1:], strict=False))
+
+
+def test_filters_restrict_both_rankings(assistant) -> None:
+    passages = assistant.retrieve("Hvor lang tid varer CTI?", k=8, filters=Filters(scopes=("aarhus",)))
+    assert passages and {p.chunk.scope for p in passages} == {"aarhus"}
+    by_doc = assistant.retrieve("CTI faser", filters=Filters(doc_ids=("hf-manual",)))
+    assert {p.chunk.doc_id for p in by_doc} == {"hf-manual"}
+
+
+def test_langchain_retriever_interface_returns_documents(assistant) -> None:
+    documents = assistant.retriever.invoke("Målgruppen for ACT-metoden")
+    assert documents and "ACT" in documents[0].page_content
+    assert documents[0].metadata["doc_id"] == "hf-manual"
