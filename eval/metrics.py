@@ -25,6 +25,7 @@ Passage = Mapping[str, Any]
 RECALL_KS = (1, 3, 5, 10)
 NDCG_K = 10
 MARKER = re.compile(r"\[(\d+)\]")
+MARKER_RUN = re.compile(r"(?:\s*\[\d+\])+")
 LATENCY_KEY = "total"
 
 
@@ -107,22 +108,34 @@ def citation_recall(item: GoldItem, answer: Mapping[str, Any]) -> float:
     return len(found) / len(item.evidence)
 
 
+def claims(text: str) -> list[tuple[str, list[int]]]:
+    """The answer split after each run of ``[n]`` markers: each stretch of text with the numbers citing it.
+
+    A quoted list spanning several lines is one claim; text after the last
+    marker is a claim without numbers. Stretches without letters or digits
+    (a full stop after a marker) are dropped.
+    """
+    units, position = [], 0
+    for run in MARKER_RUN.finditer(text):
+        units.append((text[position : run.start()], [int(n) for n in MARKER.findall(run.group())]))
+        position = run.end()
+    units.append((text[position:], []))
+    return [(body, numbers) for body, numbers in units if any(ch.isalnum() for ch in body)]
+
+
 def groundedness(answer: Mapping[str, Any]) -> float | None:
-    """Share of answer lines carrying a ``[n]`` marker whose citations are all verbatim."""
-    lines = [line for line in answer["answer"].splitlines() if line.strip()]
-    if not lines:
+    """Share of the answer's claims carrying ``[n]`` markers whose citations are all verbatim."""
+    units = claims(answer["answer"])
+    if not units:
         return None
     by_number: dict[int, list[Mapping[str, Any]]] = {}
     for citation in answer["citations"]:
         by_number.setdefault(citation["n"], []).append(citation)
-
-    def grounded(line: str) -> bool:
-        numbers = [int(n) for n in MARKER.findall(line)]
-        return bool(numbers) and all(
-            by_number.get(n) and all(verbatim(answer, c) for c in by_number[n]) for n in numbers
-        )
-
-    return sum(grounded(line) for line in lines) / len(lines)
+    grounded = sum(
+        bool(numbers) and all(by_number.get(n) and all(verbatim(answer, c) for c in by_number[n]) for n in numbers)
+        for _, numbers in units
+    )
+    return grounded / len(units)
 
 
 def context_chars(answer: Mapping[str, Any]) -> int:

@@ -99,6 +99,20 @@ def test_answer_metrics(ans, facts, fact_recall, precision, recall, grounded):
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Én. [1]\nTo. [2]", [("Én.", [1]), ("\nTo.", [2])]),
+        ("Intro:\n• a\n• b [1]", [("Intro:\n• a\n• b", [1])]),  # a quoted list is one claim
+        ("Én [1][2]. Uden kilde.", [("Én", [1, 2]), (". Uden kilde.", [])]),
+        ("Ingen markører.", [("Ingen markører.", [])]),
+        ("", []),
+    ],
+)
+def test_claims(text, expected):
+    assert metrics.claims(text) == expected
+
+
+@pytest.mark.parametrize(
     ("category", "refused", "accuracy", "false_refusal"),
     [
         ("uden-for-kilderne", True, 1.0, None),

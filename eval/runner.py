@@ -1,0 +1,147 @@
+"""Run systems over the gold set, score them, diagnose failures, compare runs and gate CI."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from assistant.answer import Answer
+from assistant.retrieval import Passage
+from assistant.service import Assistant
+from eval.gold import GoldItem
+from eval.metrics import RECALL_KS, aggregate_by_category, score_item
+
+OURS = "ours"
+THRESHOLDS_FILE = Path(__file__).resolve().parent / "thresholds.toml"
+RANKING_DEPTH = max(RECALL_KS)
+WARM_UP_QUESTION = "Hvad er Housing First?"
+# Metrics where a lower value is better (a rise is a regression).
+LOWER_IS_BETTER = frozenset({"false_refusal_rate", "latency_ms", "latency_p50_ms", "latency_p95_ms", "context_chars"})
+COMPARED = ("recall@5", "mrr", "fact_recall", "citation_precision", "citation_recall", "groundedness")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why an item is not answered right."""
+
+    item_id: str
+    cluster: str
+    detail: str
+
+
+def passages_json(passages: Sequence[Passage]) -> list[dict[str, Any]]:
+    """Passages in the JSON contract's form."""
+    return Answer("", "", False, [], list(passages)).to_json()["passages"]
+
+
+def run_system(
+    assistant: Assistant, items: Sequence[GoldItem], progress: Callable[[], None] | None = None
+) -> list[dict[str, Any]]:
+    """Ask every item (after one untimed warm-up question) and score the answer and the ranking."""
+    assistant.ask(WARM_UP_QUESTION)
+    rows = []
+    for item in items:
+        answer = assistant.ask(item.question).to_json()
+        ranking = passages_json(assistant.retrieve(item.question, k=RANKING_DEPTH))
+        rows.append(
+            {
+                "id": item.id,
+                "category": item.category,
+                "question": item.question,
+                "refused": answer["refused"],
+                "answer": answer["answer"],
+                "cited": sorted({c["chunk_id"] for c in answer["citations"]}),
+                "ranking": [p["chunk_id"] for p in ranking],
+                "scores": score_item(item, answer, ranking),
+            }
+        )
+        if progress:
+            progress()
+    return rows
+
+
+def summarise(items: Sequence[GoldItem], rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float | None]]:
+    """Aggregated metrics per category and overall (``"alle"``)."""
+    return aggregate_by_category(items, [r["scores"] for r in rows])
+
+
+def diagnose(item: GoldItem, row: Mapping[str, Any]) -> Failure | None:
+    """The failure cluster of one answered item, or None when it is right."""
+    scores = row["scores"]
+    if item.out_of_scope:
+        return None if row["refused"] else Failure(item.id, "besvaret uden for kilderne", row["answer"][:80])
+    hit = scores["recall@5"] > 0
+    if row["refused"]:
+        cluster = "forkert afvisning (evidens hentet)" if hit else "forkert afvisning (evidens ikke hentet)"
+        return Failure(item.id, cluster, f"MRR {scores['mrr']:.2f}")
+    if scores["fact_recall"] < 1.0:
+        missing = "retrieval-miss" if not hit else "sætningsvalg"
+        return Failure(item.id, missing, f"fakta {scores['fact_recall']:.2f}, recall@5 {scores['recall@5']:.2f}")
+    return None
+
+
+def failures(items: Sequence[GoldItem], rows: Sequence[Mapping[str, Any]]) -> list[Failure]:
+    """Every wrongly answered item with its cluster."""
+    found = (diagnose(item, row) for item, row in zip(items, rows, strict=True))
+    return [f for f in found if f is not None]
+
+
+def regressions(previous: Mapping[str, Any], current: Mapping[str, Any], system: str = OURS) -> list[str]:
+    """Per-question metric drops (and refusal changes) of a system since a previous report."""
+    before = {r["id"]: r for r in previous["systems"].get(system, {}).get("items", [])}
+    lines = []
+    for row in current["systems"][system]["items"]:
+        old = before.get(row["id"])
+        if old is None:
+            continue
+        for name in COMPARED:
+            was, now = old["scores"].get(name), row["scores"].get(name)
+            if was is not None and now is not None and now < was - 1e-9:
+                lines.append(f"{row['id']}: {name} {was:.2f} → {now:.2f}")
+        if old["refused"] != row["refused"]:
+            lines.append(f"{row['id']}: {'afviser nu' if row['refused'] else 'svarer nu'}")
+    return lines
+
+
+def load_thresholds(path: Path = THRESHOLDS_FILE) -> dict[str, dict[str, float]]:
+    """``{"min": {...}, "max": {...}}`` from the thresholds file."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {bound: {k: float(v) for k, v in data.get(bound, {}).items()} for bound in ("min", "max")}
+
+
+def gate(summary: Mapping[str, float | None], thresholds: Mapping[str, Mapping[str, float]]) -> list[str]:
+    """The metrics outside their thresholds (an undefined metric fails too)."""
+    problems = []
+    for bound, limits in thresholds.items():
+        for name, limit in limits.items():
+            value = summary.get(name)
+            if value is None:
+                problems.append(f"{name}: ingen værdi (grænse {bound} {limit:g})")
+            elif (bound == "min" and value < limit) or (bound == "max" and value > limit):
+                problems.append(f"{name}: {value:.3f} er {'under' if bound == 'min' else 'over'} grænsen {limit:g}")
+    return problems
+
+
+def evaluate(
+    systems: Mapping[str, Assistant],
+    items: Sequence[GoldItem],
+    progress: Callable[[str], Callable[[], None] | None] | None = None,
+) -> dict[str, Any]:
+    """Run and score every system; the report as JSON-ready data."""
+    report: dict[str, Any] = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "items": len(items),
+        "systems": {},
+    }
+    for name, assistant in systems.items():
+        rows = run_system(assistant, items, progress(name) if progress else None)
+        report["systems"][name] = {
+            "summary": summarise(items, rows),
+            "failures": [f.__dict__ for f in failures(items, rows)],
+            "items": rows,
+        }
+    return report
