@@ -1,0 +1,109 @@
+"""The Streamlit chat, driven headless with AppTest over the real corpus index."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from assistant.feedback import feedback_path, list_feedback
+from assistant.service import REFUSAL
+from assistant.settings import PROJECT_ROOT
+
+APP = str(PROJECT_ROOT / "app.py")
+TIMEOUT = 180
+
+
+@pytest.fixture
+def app(corpus_settings, monkeypatch) -> AppTest:
+    # Feedback from these tests lands in the session index dir (a copy would cost a re-ingest).
+    monkeypatch.setenv("HFA_DATA_DIR", str(corpus_settings.data_dir))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_start_page_has_examples_per_user_group(app):
+    labels = [b.label for b in app.button]
+    assert "Ny samtale" in labels
+    assert "Hvad er klagefristen for en afgørelse efter § 85 a?" in labels
+    assert {"**Ny medarbejder**", "**Sagsbehandler**", "**Underviser**"} <= {m.value for m in app.markdown}
+    assert "5 dokumenter" in " ".join(c.value for c in app.sidebar.caption)
+
+
+def test_rule_question_is_answered_with_sources(app):
+    _ask(app, "Hvad er klagefristen for en afgørelse efter § 85 a?")
+    reply = app.chat_message[-1]
+    text = "\n".join(m.value for m in reply.markdown)
+    assert "4 uger" in text and "[1]" in text
+    assert reply.expander[0].label.startswith("[1] Kvalitetsstandard")
+    assert "<mark>" in text and "4 uger" in text.split("<mark>", 1)[1]
+    assert any("lokale regler" in c.value for c in reply.caption)
+    assert app.sidebar.download_button[0].label == "Download samtalen"
+
+
+def test_out_of_scope_question_is_refused_with_nearest_passages(app):
+    _ask(app, "Hvad er satsen for kontanthjælp i 2025?")
+    reply = app.chat_message[-1]
+    assert reply.markdown[0].value == REFUSAL
+    assert any(c.value == "Nærmeste passager:" for c in reply.caption)
+    assert len(reply.expander) == 3
+
+
+def test_follow_up_is_rewritten_and_shown(app):
+    _ask(app, "Hvad er det maksimale caseload i CTI?")
+    _ask(app, "Og i ICM?")
+    reply = app.chat_message[-1]
+    assert reply.caption[0].value == "Søgte efter: Hvad er det maksimale caseload i ICM?"
+    assert "otte borgere" in reply.markdown[0].value
+    assert [m.markdown[0].value for m in app.chat_message if m.name == "user"] == [
+        "Hvad er det maksimale caseload i CTI?",
+        "Og i ICM?",
+    ]
+
+
+def test_example_button_asks_and_new_conversation_clears(app):
+    app.button(key="example-Sagsbehandler-0").click().run()
+    assert "4 uger" in app.chat_message[-1].markdown[0].value
+    app.sidebar.button[0].click().run()
+    assert not app.chat_message
+    assert "Hvad er Housing First kort fortalt?" in [b.label for b in app.button]
+
+
+def test_empty_input_is_ignored(app):
+    _ask(app, "   ")
+    assert not app.chat_message
+
+
+def test_filter_adds_notice(app):
+    app.sidebar.multiselect[1].set_value(["aarhus"]).run()
+    _ask(app, "Hvilke metoder bevilger Aarhus Kommune bostøtte efter?")
+    captions = [c.value for c in app.chat_message[-1].caption]
+    assert any("afgrænset af et filter" in c for c in captions)
+    assert all(e.label.endswith("koordinerende sagsbehandling") for e in app.chat_message[-1].expander)
+
+
+def test_feedback_is_stored(app, corpus_settings):
+    db = feedback_path(corpus_settings.data_dir)
+    before = len(list_feedback(db))
+    _ask(app, "Hvad er klagefristen for en afgørelse efter § 85 a?")
+    app.feedback[0].set_value(0).run()
+    app.text_input[0].set_value("Mangler fristen for genvurdering").run()
+    app.button(key="c0-0-send").click().run()
+    rows = list_feedback(db)
+    assert len(rows) == before + 1
+    assert rows[-1]["helpful"] is False and rows[-1]["comment"] == "Mangler fristen for genvurdering"
+    assert "Tak for din feedback." in [c.value for c in app.chat_message[-1].caption]
+
+
+def test_missing_index_shows_the_fix(monkeypatch, tmp_path):
+    monkeypatch.setenv("HFA_DATA_DIR", str(tmp_path / "no-index"))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert "hfa ingest" in at.error[0].value
+    assert not at.chat_input
