@@ -1,0 +1,87 @@
+"""The real app in a real browser: streamlit run + headless Debian Chromium."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.service import REFUSAL
+from assistant.settings import PROJECT_ROOT
+from eval.bench_app import CHROMIUM, CHROMIUM_ARGS, ask, open_chat, running_app
+
+pytestmark = pytest.mark.slow
+
+SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot.png"
+
+
+@pytest.fixture(scope="module")
+def app_url(corpus_settings, tmp_path_factory):
+    if not Path(CHROMIUM).is_file():
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    log = tmp_path_factory.mktemp("app") / "streamlit.log"
+    with running_app(corpus_settings.data_dir, log) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1500})
+        open_chat(page, app_url)
+        yield page
+        browser.close()
+
+
+def _screenshot(page, path: Path) -> None:
+    """Save the page at the newest answer once the run has finished (the download button comes last)."""
+    page.get_by_test_id("stSidebar").get_by_text("Download samtalen").wait_for()
+    page.get_by_test_id("stChatMessage").last.scroll_into_view_if_needed()
+    page.screenshot(path=path, full_page=True)
+
+
+def _last_answer(page):
+    return page.get_by_test_id("stChatMessage").last
+
+
+def _open_first_source(page) -> str:
+    """Open the first source card of the last answer; returns its highlighted quotes."""
+    card = _last_answer(page).get_by_test_id("stExpander").first
+    card.locator("summary").click()
+    card.locator("mark").first.wait_for(state="visible")
+    page.wait_for_timeout(500)  # let the expander finish opening before a screenshot
+    return " ".join(card.locator("mark").all_inner_texts())
+
+
+def test_rule_question(page, tmp_path):
+    ask(page, "Hvad er klagefristen for en afgørelse efter § 85 a?")
+    answer = _last_answer(page)
+    assert "4 uger" in answer.inner_text() and "[1]" in answer.inner_text()
+    assert "4 uger" in _open_first_source(page)
+    _screenshot(page, tmp_path / "rule.png")
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    shutil.copyfile(tmp_path / "rule.png", SCREENSHOT)
+
+
+def test_method_question_and_follow_up(page, tmp_path):
+    ask(page, "Hvad er det maksimale caseload i CTI?")
+    assert "10 borgere" in _last_answer(page).inner_text()
+    _screenshot(page, tmp_path / "method.png")
+    ask(page, "Og i ICM?")
+    text = _last_answer(page).inner_text()
+    assert "Søgte efter: Hvad er det maksimale caseload i ICM?" in text
+    assert "otte borgere" in text and "[1]" in text
+    assert "ICM" in _open_first_source(page)
+    _screenshot(page, tmp_path / "follow-up.png")
+
+
+def test_out_of_scope_question(page, tmp_path):
+    ask(page, "Hvad er satsen for kontanthjælp i 2025?")
+    text = _last_answer(page).inner_text()
+    assert REFUSAL in text and "Nærmeste passager" in text
+    assert "[1]" not in text
+    _screenshot(page, tmp_path / "refusal.png")
