@@ -50,6 +50,10 @@ class Answer:
     searched: str = ""
     mode: str = "extractive"
     notices: list[str] = field(default_factory=list)
+    # Generated sentences without any [n] marker, and why a generated answer was
+    # replaced by the extractive one (None when it was not).
+    unsupported_sentences: list[str] = field(default_factory=list)
+    fallback_reason: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def sources(self) -> list[tuple[int, Chunk]]:
@@ -67,6 +71,8 @@ class Answer:
             "answer": self.text,
             "refused": self.refused,
             "mode": self.mode,
+            "unsupported_sentences": self.unsupported_sentences,
+            "fallback_reason": self.fallback_reason,
             "notices": self.notices,
             "citations": [c.to_json() for c in self.citations],
             "passages": [
@@ -96,9 +102,12 @@ def source_label(chunk: Chunk) -> str:
     return f"{chunk.header()}{page}"
 
 
-def format_text(answer: Answer) -> str:
-    """The answer as plain text for the terminal: sentences, then the numbered sources."""
-    lines = [answer.text, ""]
+def format_text(answer: Answer, with_text: bool = True) -> str:
+    """The answer as plain text for the terminal: sentences, then the numbered sources.
+
+    ``with_text=False`` leaves out the sentences, for an answer already streamed to the terminal.
+    """
+    lines = [answer.text, ""] if with_text else [""]
     lines += [f"[{n}] {source_label(chunk)}" for n, chunk in answer.sources()]
     if answer.refused and answer.passages:
         lines.append("Nærmeste passager:")

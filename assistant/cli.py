@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from functools import wraps
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import click
 
 from assistant.answer import format_text
 from assistant.retrieval import Filters
-from assistant.settings import Settings, load_settings
+from assistant.settings import LLM_BACKENDS, Settings, load_settings
 from ingest.index import Catalog, IndexProblem
 from ingest.loaders import LoadError
 from ingest.manifest import ManifestError
@@ -93,30 +94,60 @@ def _filters(scope: tuple[str, ...], doc: tuple[str, ...], kind: tuple[str, ...]
 @click.option("--doc", multiple=True, help="Kun dette dokument (doc_id).")
 @click.option("--kind", multiple=True, help="Kun denne slags dokument (manual, kvalitetsstandard …).")
 @click.option("--json", "as_json", is_flag=True, help="Svar som JSON (med '-' : ét spørgsmål pr. linje på stdin).")
+@click.option(
+    "--mode",
+    type=click.Choice(LLM_BACKENDS),
+    help="Udtrukne citater eller svar fra en sprogmodel (standard: HFA_LLM_BACKEND, ellers extractive).",
+)
 @click.pass_obj
 @_friendly_errors
-def ask(settings: Settings, question: str, k, scope, doc, kind, as_json: bool) -> None:
+def ask(settings: Settings, question: str, k, scope, doc, kind, as_json: bool, mode: str | None) -> None:
     r"""Stil et spørgsmål og få et svar med kilder.
 
     \b
     Eksempler:
       hfa ask "Hvad er klagefristen for en afgørelse efter § 85 a?"
       hfa ask "Hvor lang er CTI?" --scope norddjurs
+      hfa ask "Hvad er ICM?" --mode ollama
       printf 'Hvad er ICM?\nHvad er ACT?\n' | hfa ask --json -
     """
+    from assistant.generation import generate_answer
     from assistant.service import Assistant
 
+    settings = replace(settings, llm_backend=mode or settings.llm_backend)
     assistant = Assistant.open(settings)
     filters = _filters(scope, doc, kind)
     questions = (line.strip() for line in sys.stdin) if question == "-" else iter([question])
+    streamed: list[str] = []
+
+    def show(token: str) -> None:
+        streamed.append(token)
+        click.echo(token, nl=False)
+
     for text in questions:
         if not text:
             continue
-        answer = assistant.ask(text, k=k, filters=filters)
+        streamed.clear()
+        answer = generate_answer(assistant, text, settings, on_token=None if as_json else show, filters=filters, k=k)
         if as_json:
             click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
-        else:
-            click.echo(format_text(answer))
+            continue
+        if streamed:
+            click.echo()
+        click.echo(format_text(answer, with_text=not streamed or answer.fallback_reason is not None))
+
+
+@main.command()
+@click.pass_obj
+def doctor(settings: Settings) -> None:
+    """Tjek at den valgte sprogmodel kan nås og findes (afslutter med kode 1, hvis ikke)."""
+    from assistant.doctor import diagnose
+
+    diagnosis = diagnose(settings)
+    for line in diagnosis.lines:
+        click.echo(line)
+    if not diagnosis.ok:
+        sys.exit(1)
 
 
 @main.command()

@@ -38,7 +38,8 @@ class Evidence:
         return self.coverage >= settings.min_coverage and self.similarity >= settings.min_similarity
 
 
-def _scope_notice(answer_scopes: set[str]) -> list[str]:
+def scope_notice(answer_scopes: set[str]) -> list[str]:
+    """The notice that an answer rests on local rules of a municipality (none for national sources)."""
     local = sorted(SCOPE_NAMES.get(s, s) for s in answer_scopes if s != "national")
     if not local:
         return []
@@ -90,7 +91,7 @@ class Assistant:
             answer = Answer(question, REFUSAL, True, [], passages, notices=notices)
         else:
             citations = cite(select_sentences(scored, self.settings.answer_max_sentences))
-            notices += _scope_notice({c.chunk.scope for c in citations})
+            notices += scope_notice({c.chunk.scope for c in citations})
             answer = Answer(question, compose(citations), False, citations, passages, notices=notices)
         done = time.perf_counter()
         answer.timings_ms = {

@@ -47,11 +47,32 @@ class Settings:
     min_coverage: float = 0.5
     min_similarity: float = 0.8
     max_question_chars: int = 500
+    # Generation: "extractive" (no language model, the offline default), "ollama"
+    # or "openai" (any OpenAI-compatible endpoint). An empty base URL means the
+    # client's default (Ollama on localhost, api.openai.com). The API key is read
+    # from the environment only, see `llm_api_key`. `llm_timeout` (seconds) bounds
+    # every wait for the model; `llm_max_retries` applies to transient errors.
+    llm_backend: str = "extractive"
+    llm_model: str = ""
+    llm_base_url: str = ""
+    llm_temperature: float = 0.0
+    llm_timeout: float = 30.0
+    llm_max_retries: int = 2
 
     @property
     def index_dir(self) -> Path:
         """Where the persistent Chroma store and lexical index live."""
         return self.data_dir / "index"
+
+
+LLM_BACKENDS = ("extractive", "ollama", "openai")
+API_KEY_VARIABLES = ("HFA_LLM_API_KEY", "OPENAI_API_KEY")
+
+
+def llm_api_key(environ: dict[str, str] | None = None) -> str | None:
+    """The API key of the OpenAI-compatible endpoint, from the environment only (never from a file)."""
+    env = os.environ if environ is None else environ
+    return next((env[name] for name in API_KEY_VARIABLES if env.get(name)), None)
 
 
 def _coerce(value: str, current: Any) -> Any:
@@ -91,4 +112,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
         k: _coerce(v, known[k]) if isinstance(v, str) and not isinstance(known[k], str) else v
         for k, v in values.items()
     }
-    return replace(settings, **typed)
+    result = replace(settings, **typed)
+    if result.llm_backend not in LLM_BACKENDS:
+        raise ValueError(f"Ukendt llm_backend '{result.llm_backend}'; vælg en af: {', '.join(LLM_BACKENDS)}.")
+    return result
