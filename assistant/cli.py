@@ -169,3 +169,6 @@ from assistant.cli_chat import chat, feedback  # noqa: E402
 
 main.add_command(chat)
 main.add_command(feedback)
+from eval.cli import eval_command  # noqa: E402
+
+main.add_command(eval_command)

@@ -1,0 +1,93 @@
+"""``hfa eval``: run the gold set through ours and the baselines, report, compare and gate."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from assistant.settings import PROJECT_ROOT, Settings
+
+DEFAULT_OUT = PROJECT_ROOT / "eval" / "reports"
+
+
+@click.command("eval")
+@click.option("--category", multiple=True, help="Kun denne kategori (kan gentages).")
+@click.option("--tag", multiple=True, help="Kun spørgsmål med dette tag (kan gentages).")
+@click.option(
+    "--compare", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Tidligere rapport (JSON)."
+)
+@click.option("--no-baselines", is_flag=True, help="Kun vores system, ingen baselines.")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT, show_default=True
+)
+@click.option("--gate", is_flag=True, help="Afslut med fejl, hvis vores tal er under grænserne.")
+@click.option("--thresholds", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Grænsefil (TOML).")
+@click.pass_obj
+def eval_command(
+    settings: Settings,
+    category: tuple[str, ...],
+    tag: tuple[str, ...],
+    compare: Path | None,
+    no_baselines: bool,
+    out_dir: Path,
+    gate: bool,
+    thresholds: Path | None,
+) -> None:
+    r"""Evaluer svarene mod guldsættet (eval/gold.yaml og eval/conversations.yaml).
+
+    \b
+    Eksempler:
+      hfa eval                                   # vores system og baselines
+      hfa eval --category regler --no-baselines
+      hfa eval --compare forrige.json            # vis regressioner pr. spørgsmål
+      hfa eval --gate --no-baselines             # CI: fejl under eval/thresholds.toml
+    """
+    from assistant.service import Assistant
+    from eval import report as render
+    from eval import runner
+    from eval.gold import load_all
+    from ingest.embeddings import make_embeddings
+    from ingest.index import IndexProblem
+
+    items = [
+        item
+        for item in load_all()
+        if (not category or item.category in category) and (not tag or set(tag) & set(item.tags))
+    ]
+    if not items:
+        raise click.ClickException("Ingen spørgsmål passer til filtrene.")
+    try:
+        ours = Assistant.open(settings, runner.LastQueryEmbeddings(make_embeddings(settings)))
+    except IndexProblem as exc:
+        raise click.ClickException(str(exc)) from exc
+    systems = {runner.OURS: ours}
+    if not no_baselines:
+        from eval.baselines import baseline_assistants
+
+        click.echo("Bygger baselines …", err=True)
+        systems |= baseline_assistants(ours)
+
+    def progress(name: str):
+        click.echo(f"Evaluerer {name} ({len(items)} spørgsmål) …", err=True)
+
+    report = runner.evaluate(systems, items, progress)
+    regressions = runner.regressions(json.loads(compare.read_text(encoding="utf-8")), report) if compare else []
+    paths = render.write(report, out_dir, regressions)
+    click.echo(render.text_table(render.table_rows(report)))
+    if regressions:
+        click.echo(f"\nRegressioner ({len(regressions)}):")
+        click.echo("\n".join(f"  {line}" for line in regressions))
+    click.echo("\nRapport: " + ", ".join(str(p) for p in paths))
+    if gate:
+        problems = runner.gate(
+            report["systems"][runner.OURS]["summary"]["alle"],
+            runner.load_thresholds(thresholds or runner.THRESHOLDS_FILE),
+        )
+        if problems:
+            click.echo("\nGATE FEJLEDE:", err=True)
+            click.echo("\n".join(f"  {p}" for p in problems), err=True)
+            sys.exit(1)
+        click.echo("Gate: alle tal er inden for grænserne.")
