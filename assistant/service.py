@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -24,6 +25,18 @@ REFUSAL = (
     "Se de nærmeste passager nedenfor, eller spørg din faglige leder."
 )
 EMPTY_QUESTION = "Skriv et spørgsmål."
+MUNICIPALITY = re.compile(r"\b([A-ZÆØÅ][a-zæøå]+(?:-[A-ZÆØÅ]?[a-zæøå]+)?)(?:s)? [Kk]ommune")
+
+
+def uncovered_municipalities(question: str, issuers: set[str]) -> list[str]:
+    """Municipalities named in the question ("Københavns Kommune") that no source is issued by.
+
+    The sources state the rules of the municipalities that issued them; for any
+    other municipality an answer from them would be a guess.
+    """
+    known = " ".join(issuers).lower()
+    named = {m.group(1) for m in MUNICIPALITY.finditer(question)}
+    return sorted(n for n in named if n.lower() not in known and n.lower().rstrip("s") not in known)
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,7 @@ class Assistant:
         self.settings = settings
         self.retriever = retriever
         self.idf = inverse_document_frequencies(retriever.catalog.chunks.values())
+        self.issuers = {entry.issuer for entry in retriever.catalog.documents.values()}
 
     @classmethod
     def open(cls, settings: Settings, embeddings: Embeddings | None = None) -> Assistant:
@@ -87,7 +101,10 @@ class Assistant:
         )
         if filters:
             notices.append("Søgningen var afgrænset af et filter; andre kilder kan svare anderledes.")
-        if not evidence.sufficient(self.settings):
+        uncovered = uncovered_municipalities(question, self.issuers)
+        if uncovered:
+            notices.append(f"Kilderne dækker ikke {', '.join(n + ' Kommune' for n in uncovered)}.")
+        if uncovered or not evidence.sufficient(self.settings):
             answer = Answer(question, REFUSAL, True, [], passages, notices=notices)
         else:
             citations = cite(select_sentences(scored, self.settings.answer_max_sentences))

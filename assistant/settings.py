@@ -38,7 +38,9 @@ class Settings:
     # Retrieval.
     top_k: int = 5
     candidate_k: int = 30
-    rrf_k: int = 60
+    # Small k lets the top of each ranking count (measured on the gold set: k=5
+    # recall@5 0.928 vs 0.895 at the textbook k=60).
+    rrf_k: int = 5
     # Extractive answering.
     answer_max_sentences: int = 3
     # Below either threshold the sources are taken not to answer the question:

@@ -2,7 +2,7 @@
 
 from assistant.extractive import answer_units, coverage, term_match
 from assistant.retrieval import Filters
-from assistant.service import REFUSAL
+from assistant.service import REFUSAL, uncovered_municipalities
 
 
 def _assert_verbatim(answer) -> None:
@@ -71,3 +71,18 @@ def test_list_introduction_extends_over_its_bullets() -> None:
     first = answer_units(text)[0]
     assert text[first[0] : first[1]].endswith("• skadesreduktion.")
     assert text[first[0] : first[2]] == "Housing First bygger på følgende kerneprincipper:"
+
+
+def test_question_about_a_municipality_without_sources_is_refused(assistant) -> None:
+    answer = assistant.ask("Hvad er klagefristen for afgørelser om bostøtte efter § 85 a i Københavns Kommune?")
+    assert answer.refused and answer.citations == []
+    assert "Kilderne dækker ikke Københavns Kommune." in answer.notices
+    covered = assistant.ask("Hvad er klagefristen for afgørelser om bostøtte efter § 85 a i Norddjurs Kommune?")
+    assert not covered.refused and "4 uger" in covered.text
+
+
+def test_uncovered_municipalities_are_named() -> None:
+    issuers = {"Norddjurs Kommune", "Aarhus Kommune", "Socialstyrelsen"}
+    assert uncovered_municipalities("Hvilken metode bruger Odense Kommune?", issuers) == ["Odense"]
+    assert uncovered_municipalities("Hvad siger Norddjurs Kommunes standard?", issuers) == []
+    assert uncovered_municipalities("Hvad gør Aarhus Kommune og kommunen i øvrigt?", issuers) == []
