@@ -7,17 +7,17 @@ settings (``hfa.toml`` or ``HFA_DATA_DIR``).
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from assistant.answer import SCOPE_NAMES, Answer
 from assistant.feedback import feedback_path, record
-from assistant.followup import rewrite
+from assistant.generation import generate_answer, rewrite_with_llm
 from assistant.retrieval import Filters
 from assistant.service import Assistant
-from assistant.settings import Settings, load_settings
+from assistant.settings import LLM_BACKENDS, Settings, load_settings
 from assistant.transcript import to_markdown
 from ingest.documents import Chunk
 from ingest.index import IndexProblem
@@ -38,6 +38,11 @@ EXAMPLES = {
         "Hvem er målgruppen for ICM?",
         "Hvornår udkom de nationale retningslinjer for indsatsen mod hjemløshed?",
     ],
+}
+MODE_NAMES = {
+    "extractive": "Udtrukne citater (offline)",
+    "ollama": "Sprogmodel via Ollama",
+    "openai": "Sprogmodel (OpenAI-kompatibel)",
 }
 ERROR_TEXT = "Der skete en fejl, da svaret skulle findes. Prøv igen, eller formulér spørgsmålet anderledes."
 NEAREST_SHOWN = 3
@@ -93,6 +98,8 @@ def show_answer(answer: Answer) -> None:
     st.markdown(answer.text)
     for notice in answer.notices:
         st.caption(notice)
+    for sentence in answer.unsupported_sentences:
+        st.caption(f"⚠️ Uden kildehenvisning: {sentence}")
     for n, chunk in answer.sources():
         spans = [(c.start, c.end) for c in answer.citations if c.n == n]
         source_card(f"[{n}]", chunk, spans)
@@ -129,19 +136,34 @@ def show_turn(turn: Turn, key: str, settings: Settings) -> None:
         feedback_widget(turn, key, settings)
 
 
-def answer_turn(assistant: Assistant, question: str, history: list[str], filters: Filters) -> Turn:
-    """Rewrite a follow-up, ask, and keep the original question; an error becomes an empty turn."""
-    searched = rewrite(question, history)
+def answer_turn(assistant: Assistant, question: str, history: list[str], filters: Filters, settings: Settings) -> Turn:
+    """Rewrite a follow-up, answer (streaming a generated answer), keep the original question.
+
+    An error becomes an empty turn.
+    """
+    streamed = st.empty()
+    tokens: list[str] = []
+
+    def show_token(token: str) -> None:
+        tokens.append(token)
+        streamed.markdown("".join(tokens) + " ▌")
+
     try:
-        answer = assistant.ask(searched, filters=filters)
+        searched = rewrite_with_llm(history, question, settings)
+        answer = generate_answer(assistant, searched, settings, on_token=show_token, filters=filters)
     except Exception:  # any failure is shown in Danish and the app keeps working
         return Turn(question)
+    finally:
+        streamed.empty()
     answer.searched, answer.question = answer.question, question
     return Turn(question, answer)
 
 
-def sidebar(assistant: Assistant) -> tuple[Filters, DeltaGenerator]:
-    """New conversation, filters and index status; returns the filters and a slot for the download."""
+def sidebar(assistant: Assistant, settings: Settings) -> tuple[Filters, Settings, DeltaGenerator]:
+    """New conversation, answer mode, filters and index status.
+
+    Returns the filters, the settings with the chosen answer mode and a slot for the download.
+    """
     catalog = assistant.retriever.catalog
     with st.sidebar:
         if st.button("Ny samtale", icon=":material/add_comment:", width="stretch"):
@@ -149,6 +171,13 @@ def sidebar(assistant: Assistant) -> tuple[Filters, DeltaGenerator]:
             st.session_state.conversation += 1
             st.rerun()
         download_slot = st.empty()
+        mode = st.selectbox(
+            "Svarform",
+            LLM_BACKENDS,
+            index=LLM_BACKENDS.index(settings.llm_backend),
+            format_func=MODE_NAMES.__getitem__,
+            help="En sprogmodel skal være sat op (se README: Brug en sprogmodel); ellers bruges citaterne.",
+        )
         st.subheader("Afgræns kilderne")
         documents = sorted(catalog.documents.values(), key=lambda d: d.title)
         titles = {d.doc_id: d.title for d in documents}
@@ -165,7 +194,8 @@ def sidebar(assistant: Assistant) -> tuple[Filters, DeltaGenerator]:
             f"{len(catalog.documents)} dokumenter · {len(catalog.chunks)} afsnit  \n"
             f"Embedder: {catalog.embedder}  \nSeneste indlæsning: {catalog.last_ingest}"
         )
-    return Filters(doc_ids=tuple(doc_ids), scopes=tuple(scopes), kinds=tuple(kinds)), download_slot
+    filters = Filters(doc_ids=tuple(doc_ids), scopes=tuple(scopes), kinds=tuple(kinds))
+    return filters, replace(settings, llm_backend=mode), download_slot
 
 
 def download(slot: DeltaGenerator, turns: list[Turn]) -> None:
@@ -213,7 +243,7 @@ def main() -> None:
     st.session_state.setdefault("turns", [])
     st.session_state.setdefault("conversation", 0)
     turns: list[Turn] = st.session_state.turns
-    filters, download_slot = sidebar(assistant)
+    filters, answer_settings, download_slot = sidebar(assistant, settings)
 
     typed = st.chat_input("Stil et spørgsmål om Housing First …")
     question = (typed or st.session_state.pop("pending", None) or "").strip()
@@ -224,7 +254,7 @@ def main() -> None:
         show_turn(turn, f"{prefix}-{i}", settings)
     if question:
         with st.spinner("Finder svar i kilderne …"):
-            turn = answer_turn(assistant, question, [t.question for t in turns], filters)
+            turn = answer_turn(assistant, question, [t.question for t in turns], filters, answer_settings)
         turns.append(turn)
         show_turn(turn, f"{prefix}-{len(turns) - 1}", settings)
     download(download_slot, turns)

@@ -33,6 +33,7 @@ from ollama import ResponseError
 
 from assistant.answer import Answer, source_label
 from assistant.citecheck import build_citations, check_citations, is_refusal
+from assistant.followup import rewrite
 from assistant.prompts import answer_prompt, rewrite_prompt
 from assistant.retrieval import Filters, Passage
 from assistant.service import Assistant, scope_notice
@@ -233,23 +234,15 @@ def generate_answer(
     return answer
 
 
-def _rule_based_rewrite(history: list[str], question: str) -> str:
-    try:
-        from assistant.followup import rewrite
-    except ImportError:
-        return question
-    return rewrite(question, history)
-
-
 def rewrite_with_llm(history: list[str], question: str, settings: Settings) -> str:
     """A follow-up question made standalone by the model; the rule-based rewrite on any failure."""
     if settings.llm_backend == "extractive" or not history:
-        return _rule_based_rewrite(history, question)
+        return rewrite(question, history)
     try:
         messages = rewrite_prompt(settings).format_messages(
             history="\n".join(f"{i}. {q}" for i, q in enumerate(history, start=1)), question=question
         )
         lines = stream_text(chat_model(settings), messages, settings.llm_timeout).strip().splitlines()
     except Exception:  # noqa: BLE001 - the rule-based rewrite is always available
-        return _rule_based_rewrite(history, question)
-    return lines[0].strip() if lines else _rule_based_rewrite(history, question)
+        return rewrite(question, history)
+    return lines[0].strip() if lines else rewrite(question, history)

@@ -107,3 +107,20 @@ def test_missing_index_shows_the_fix(monkeypatch, tmp_path):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert "hfa ingest" in at.error[0].value
     assert not at.chat_input
+
+
+def test_language_model_answer_is_streamed_and_checked_in_the_app(app, monkeypatch):
+    from tests.llm_servers import API_KEY, MODEL, OpenAIServer, Reply
+
+    reply = Reply(content="En klage skal indgives inden 4 uger. [1] Klagen kan sendes med brevdue.")
+    with OpenAIServer([reply, reply]) as server:
+        monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+        monkeypatch.setenv("HFA_LLM_MODEL", MODEL)
+        monkeypatch.setenv("HFA_LLM_BASE_URL", server.url + "/v1")
+        app.run()
+        app.sidebar.selectbox[0].set_value("openai").run()
+        app.chat_input[0].set_value("Hvad er klagefristen for en afgørelse efter § 85 a?").run(timeout=60)
+        assert server.chat_requests, "the app did not call the language model"
+    page = " ".join(m.value for m in app.markdown)
+    assert "4 uger. [1]" in page
+    assert any("Uden kildehenvisning: Klagen kan sendes med brevdue." in c.value for c in app.caption)
