@@ -1,0 +1,64 @@
+"""Speed and retrieval figures of the core, printed (not asserted).
+
+    python -m eval.bench [--data-dir DIR]
+
+Prints: full ingest time, unchanged re-ingest time, warm `ask` latency p50/p95
+over the gold questions, and retrieval recall@5 and MRR on the in-scope ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from assistant.service import Assistant
+from assistant.settings import load_settings
+from eval.gold import load_gold
+from eval.metrics import percentile, recall_at, reciprocal_rank
+from ingest.embeddings import make_embeddings
+from ingest.pipeline import run_ingest
+
+
+def _timed(action) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", type=Path, help="index folder (default: a fresh temporary one)")
+    args = parser.parse_args()
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="hfa-bench-"))
+    settings = load_settings(data_dir=data_dir)
+    embeddings = make_embeddings(settings)
+
+    full = _timed(lambda: run_ingest(settings, rebuild=True, embeddings=embeddings))
+    unchanged = _timed(lambda: run_ingest(settings, embeddings=embeddings))
+    assistant = Assistant.open(settings, embeddings)
+    items = load_gold()
+    assistant.ask(items[0].question)  # warm-up
+    latencies, recalls, ranks = [], [], []
+    for item in items:
+        started = time.perf_counter()
+        answer = assistant.ask(item.question)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if not item.out_of_scope:
+            passages = answer.to_json()["passages"]
+            recalls.append(recall_at(item, passages, 5))
+            ranks.append(reciprocal_rank(item, passages))
+
+    print(f"full ingest:              {full:7.1f} s")
+    print(f"unchanged re-ingest:      {unchanged:7.2f} s")
+    p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
+    print(f"warm ask p50 / p95:       {p50:7.1f} / {p95:.1f} ms  (n={len(items)})")
+    recall, mrr = statistics.mean(recalls), statistics.mean(ranks)
+    print(f"retrieval recall@5 / MRR: {recall:7.3f} / {mrr:.3f}  (n={len(recalls)})")
+
+
+if __name__ == "__main__":
+    main()
