@@ -95,7 +95,7 @@ def show_answer(answer: Answer) -> None:
     """The answer text, its notices and one source card per cited passage."""
     if answer.searched and answer.searched != answer.question:
         st.caption(f"Søgte efter: {answer.searched}")
-    st.markdown(answer.text)
+    st.markdown(answer.text.replace("\n", "  \n"))  # one line per quoted sentence
     for notice in answer.notices:
         st.caption(notice)
     for sentence in answer.unsupported_sentences:
