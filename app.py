@@ -141,7 +141,8 @@ def answer_turn(assistant: Assistant, question: str, history: list[str], filters
 
     An error becomes an empty turn.
     """
-    streamed = st.empty()
+    generative = settings.llm_backend != "extractive"
+    streamed = st.empty() if generative else None
     tokens: list[str] = []
 
     def show_token(token: str) -> None:
@@ -150,11 +151,14 @@ def answer_turn(assistant: Assistant, question: str, history: list[str], filters
 
     try:
         searched = rewrite_with_llm(history, question, settings)
-        answer = generate_answer(assistant, searched, settings, on_token=show_token, filters=filters)
+        answer = generate_answer(
+            assistant, searched, settings, on_token=show_token if generative else None, filters=filters
+        )
     except Exception:  # any failure is shown in Danish and the app keeps working
         return Turn(question)
     finally:
-        streamed.empty()
+        if streamed is not None:
+            streamed.empty()
     answer.searched, answer.question = answer.question, question
     return Turn(question, answer)
 

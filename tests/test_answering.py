@@ -78,7 +78,8 @@ def test_question_about_a_municipality_without_sources_is_refused(assistant) -> 
     assert answer.refused and answer.citations == []
     assert "Kilderne dækker ikke Københavns Kommune." in answer.notices
     covered = assistant.ask("Hvad er klagefristen for afgørelser om bostøtte efter § 85 a i Norddjurs Kommune?")
-    assert not covered.refused and "4 uger" in covered.text
+    assert not covered.refused
+    assert covered.citations[0].chunk.section == "Klage og ankemuligheder"
 
 
 def test_uncovered_municipalities_are_named() -> None:
