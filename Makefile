@@ -1,5 +1,5 @@
 # `make run`: set up on a fresh machine, index the corpus and open the chat.
-# `make test`: set up (incl. Chromium for the browser tests) and run all checks.
+# `make test`: set up (incl. Chromium for the browser tests), run all checks and the eval gate.
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
@@ -25,6 +25,9 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	HF_HUB_OFFLINE=1 $(BIN)/pytest
+	# The eval gate: fails when a figure of ours drops below eval/thresholds.toml.
+	$(BIN)/hfa ingest
+	$(BIN)/hfa eval --gate --no-baselines
 
 bench: setup
 	$(BIN)/python -m eval.bench
