@@ -46,7 +46,7 @@ class Settings:
     # Below either threshold the sources are taken not to answer the question:
     # the best sentence's share of the question terms, and the best passage's
     # cosine similarity to the question.
-    min_coverage: float = 0.5
+    min_coverage: float = 0.45
     min_similarity: float = 0.8
     max_question_chars: int = 500
     # Generation: "extractive" (no language model, the offline default), "ollama"

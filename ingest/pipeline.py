@@ -1,7 +1,7 @@
 """Incremental, per-document atomic ingest: load → clean → chunk → index.
 
-A document is re-indexed only when its content hash changes (its bytes or its
-manifest entry). New chunks are written before old ones are deleted, and the
+A document is re-indexed only when its content hash changes (its bytes, its
+manifest entry, the chunking code or the chunk size). New chunks are written before old ones are deleted, and the
 catalog is saved after every document, so a failure at any point leaves each
 document either fully old or fully new. A document that cannot be read is
 reported and keeps whatever the index had for it.
@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
@@ -46,11 +47,21 @@ class IngestReport:
         return bool(self.added or self.updated or self.removed)
 
 
-def content_hash(info: DocumentInfo) -> str:
-    """Hash of the file bytes and its metadata: a change to either re-indexes it."""
+# The code that turns a file into chunks: when it changes, chunks change too.
+CHUNKING_CODE = ("loaders.py", "cleaning.py", "headings.py", "text.py", "chunking.py", "documents.py")
+
+
+def content_hash(info: DocumentInfo, settings: Settings) -> str:
+    """Hash of what decides a document's chunks: its bytes, its metadata, the chunking code and size.
+
+    A change to any of them re-indexes the document; nothing else does.
+    """
     digest = hashlib.sha256(info.path.read_bytes())
     meta = {k: str(v) for k, v in asdict(info).items() if k != "path"}
     digest.update(json.dumps(meta, sort_keys=True).encode())
+    for name in CHUNKING_CODE:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    digest.update(str(settings.chunk_max_chars).encode())
     return digest.hexdigest()
 
 
@@ -110,7 +121,7 @@ def run_ingest(
     report = IngestReport()
     pending: list[tuple[DocumentInfo, str, list[Chunk]]] = []
     for info in documents:
-        digest = content_hash(info)
+        digest = content_hash(info, settings)
         old = catalog.documents.get(info.doc_id)
         if old and old.content_hash == digest:
             report.unchanged.append(info.doc_id)

@@ -13,6 +13,8 @@ from bm25s.stopwords import STOPWORDS_DANISH
 # are left out: before a lower-case word no sentence ends anyway.
 ABBREVIATIONS = frozenset("f.eks fx bl.a jf nr ca evt inkl dvs stk s ift ml vha tlf mht iflg hhv sml ang".split())
 SENTENCE_BOUNDARY = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][”\")]))\s+(?=[\"”(]?[A-ZÆØÅ0-9§•])|\n+")
+# A sentence that would be only a list number ("1." of "• 1. Fase: …").
+ORDINAL_ONLY = re.compile(r"^[•\s]*\d{1,2}\.$")
 TOKEN = re.compile(r"§+|\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
 STOPWORDS = frozenset(STOPWORDS_DANISH) | frozenset(
     "hvad hvem hvor hvordan hvilke hvilken hvilket hvornår hvorfor kan skal må the what is are "
@@ -23,15 +25,16 @@ STOPWORDS = frozenset(STOPWORDS_DANISH) | frozenset(
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Start/end offsets of the sentences in ``text`` (whitespace excluded).
 
-    A full stop after a known abbreviation ("f.eks.", "pct.", "kr.") or after a
-    single letter or a number followed by a lower-case word does not end a sentence.
+    A full stop after a known abbreviation ("f.eks.", "bl.a.") or after a list
+    number ("1. Fase") does not end a sentence; before a lower-case word none does.
     """
     spans: list[tuple[int, int]] = []
     start = 0
     for match in SENTENCE_BOUNDARY.finditer(text):
         before = text[start : match.start()]
         last_word = before.rsplit(maxsplit=1)[-1].rstrip(".").lower() if before.strip() else ""
-        if match.group(0).strip() == "" and "\n" not in match.group(0) and last_word in ABBREVIATIONS:
+        inline = "\n" not in match.group(0)
+        if inline and (last_word in ABBREVIATIONS or ORDINAL_ONLY.match(before)):
             continue
         spans.append((start, match.start()))
         start = match.end()

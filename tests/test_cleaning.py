@@ -135,3 +135,14 @@ def test_page_offsets_point_into_the_cleaned_text() -> None:
 )
 def test_numbered_headings_are_told_from_numbered_items(line: str, level: int | None) -> None:
     assert numbered_level(line) == level
+
+
+def test_list_numbers_do_not_end_a_sentence() -> None:
+    from ingest.text import sentence_spans
+
+    text = "• 1. Fase: Overgang til egen bolig. Se f.eks. Bilag 2. Slut."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "• 1. Fase: Overgang til egen bolig.",
+        "Se f.eks. Bilag 2.",
+        "Slut.",
+    ]

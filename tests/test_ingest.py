@@ -9,6 +9,7 @@ import pytest
 from assistant.settings import Settings, load_settings
 from ingest.index import Catalog, IndexProblem, LexicalIndex, VectorIndex
 from ingest.pipeline import run_ingest
+from ingest.text import sentence_spans
 from tests.conftest import CORPUS
 from tests.pdfs import write_pdf
 
@@ -132,3 +133,13 @@ def test_other_embedder_is_refused_until_rebuild(small: Settings, embeddings) ->
     )
     with pytest.raises(IndexProblem, match="--rebuild"):
         run_ingest(other)
+
+
+def test_a_new_chunk_size_re_chunks_every_document(small: Settings, embeddings) -> None:
+    _manifest_without_missing(small)
+    run_ingest(small, embeddings=embeddings)
+    smaller = load_settings(environ={}, corpus_dir=small.corpus_dir, data_dir=small.data_dir, chunk_max_chars=400)
+    report = run_ingest(smaller, embeddings=embeddings)
+    assert sorted(report.updated) == ["aarhus-slides", "norddjurs-kvalitetsstandard"]
+    chunks = Catalog.load(small.index_dir).chunks.values()
+    assert all(len(c.text) <= 400 or len(sentence_spans(c.text)) == 1 for c in chunks)
