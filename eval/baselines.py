@@ -75,21 +75,8 @@ def tutorial_chunks(settings: Settings) -> list[Chunk]:
         raw = "\n".join(page.text for page in load_pages(info.path))
         for i, split in enumerate(splitter.split_documents([Document(page_content=raw)])):
             start = split.metadata["start_index"]
-            chunks.append(
-                Chunk(
-                    chunk_id=f"{info.doc_id}:lc:{i:04d}",
-                    doc_id=info.doc_id,
-                    title=info.title,
-                    issuer=info.issuer,
-                    scope=info.scope,
-                    kind=info.kind,
-                    section="",
-                    page=None,
-                    start=start,
-                    end=start + len(split.page_content),
-                    text=split.page_content,
-                )
-            )
+            end = start + len(split.page_content)
+            chunks.append(Chunk.in_document(info, f"{info.doc_id}:lc:{i:04d}", "", None, start, end, raw))
     return chunks
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ingest.cleaning import CleanedDocument
@@ -84,33 +84,29 @@ def sections(text: str) -> list[_Section]:
     return result
 
 
+def _pack(spans: Iterable[tuple[int, int]], max_chars: int) -> Iterator[tuple[int, int]]:
+    """Merge consecutive spans into groups of at most ``max_chars`` (a longer span stays whole)."""
+    current: tuple[int, int] | None = None
+    for start, end in spans:
+        if current and end - current[0] > max_chars:
+            yield current
+            current = None
+        current = (current[0], end) if current else (start, end)
+    if current:
+        yield current
+
+
 def _pieces(paragraph: _Paragraph, max_chars: int) -> Iterator[tuple[int, int]]:
     """The paragraph whole, or its sentences grouped to fit ``max_chars``."""
     if len(paragraph.text) <= max_chars:
-        yield paragraph.start, paragraph.end
-        return
-    group: tuple[int, int] | None = None
-    for s, e in sentence_spans(paragraph.text):
-        s, e = s + paragraph.start, e + paragraph.start
-        if group and e - group[0] > max_chars:
-            yield group
-            group = None
-        group = (group[0], e) if group else (s, e)
-    if group:
-        yield group
+        return iter([(paragraph.start, paragraph.end)])
+    sentences = ((s + paragraph.start, e + paragraph.start) for s, e in sentence_spans(paragraph.text))
+    return _pack(sentences, max_chars)
 
 
 def _spans(section: _Section, max_chars: int) -> Iterator[tuple[int, int]]:
     """Chunk spans of one section: consecutive pieces packed up to ``max_chars``."""
-    current: tuple[int, int] | None = None
-    for paragraph in section.paragraphs:
-        for start, end in _pieces(paragraph, max_chars):
-            if current and end - current[0] > max_chars:
-                yield current
-                current = None
-            current = (current[0], end) if current else (start, end)
-    if current:
-        yield current
+    return _pack((piece for p in section.paragraphs for piece in _pieces(p, max_chars)), max_chars)
 
 
 def chunk_document(info: DocumentInfo, cleaned: CleanedDocument, max_chars: int) -> list[Chunk]:
@@ -120,19 +116,6 @@ def chunk_document(info: DocumentInfo, cleaned: CleanedDocument, max_chars: int)
     chunks: list[Chunk] = []
     for section in sections(text):
         for start, end in _spans(section, max_chars):
-            chunks.append(
-                Chunk(
-                    chunk_id=f"{info.doc_id}:{digest}:{len(chunks):04d}",
-                    doc_id=info.doc_id,
-                    title=info.title,
-                    issuer=info.issuer,
-                    scope=info.scope,
-                    kind=info.kind,
-                    section=section.path,
-                    page=cleaned.page_at(start),
-                    start=start,
-                    end=end,
-                    text=text[start:end],
-                )
-            )
+            chunk_id = f"{info.doc_id}:{digest}:{len(chunks):04d}"
+            chunks.append(Chunk.in_document(info, chunk_id, section.path, cleaned.page_at(start), start, end, text))
     return chunks

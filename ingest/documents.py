@@ -47,6 +47,25 @@ class Chunk:
     end: int
     text: str
 
+    @classmethod
+    def in_document(
+        cls, info: DocumentInfo, chunk_id: str, section: str, page: int | None, start: int, end: int, text: str
+    ) -> Chunk:
+        """The chunk ``text[start:end]`` of a document, carrying the document's metadata."""
+        return cls(
+            chunk_id=chunk_id,
+            doc_id=info.doc_id,
+            title=info.title,
+            issuer=info.issuer,
+            scope=info.scope,
+            kind=info.kind,
+            section=section,
+            page=page,
+            start=start,
+            end=end,
+            text=text[start:end],
+        )
+
     def metadata(self) -> dict[str, str | int]:
         """Metadata for the vector store (which does not accept None)."""
         data = asdict(self)
