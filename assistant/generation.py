@@ -246,3 +246,23 @@ def rewrite_with_llm(history: list[str], question: str, settings: Settings) -> s
     except Exception:  # noqa: BLE001 - the rule-based rewrite is always available
         return rewrite(question, history)
     return lines[0].strip() if lines else rewrite(question, history)
+
+
+class GenerativeAssistant:
+    """An assistant whose ``ask`` answers through the configured language model.
+
+    Same ``ask``/``retrieve`` as :class:`Assistant`, so batch users such as the
+    eval suite run in generative mode unchanged.
+    """
+
+    def __init__(self, assistant: Assistant, settings: Settings) -> None:
+        self.assistant = assistant
+        self.settings = settings
+
+    def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+        """The passages for a question (as the extractive assistant finds them)."""
+        return self.assistant.retrieve(question, k=k, filters=filters)
+
+    def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
+        """A checked, generated answer (the extractive one when the model fails)."""
+        return generate_answer(self.assistant, question, self.settings, filters=filters, k=k)

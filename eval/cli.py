@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -23,6 +24,11 @@ DEFAULT_OUT = PROJECT_ROOT / "eval" / "reports"
 @click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT, show_default=True
 )
+@click.option(
+    "--mode",
+    type=click.Choice(["extractive", "ollama", "openai"]),
+    help="Svarform for vores system (standard: HFA_LLM_BACKEND); baselines er altid udtrukne.",
+)
 @click.option("--gate", is_flag=True, help="Afslut med fejl, hvis vores tal er under grænserne.")
 @click.option("--thresholds", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Grænsefil (TOML).")
 @click.pass_obj
@@ -33,6 +39,7 @@ def eval_command(
     compare: Path | None,
     no_baselines: bool,
     out_dir: Path,
+    mode: str | None,
     gate: bool,
     thresholds: Path | None,
 ) -> None:
@@ -44,6 +51,7 @@ def eval_command(
       hfa eval --category regler --no-baselines
       hfa eval --compare forrige.json            # vis regressioner pr. spørgsmål
       hfa eval --gate --no-baselines             # CI: fejl under eval/thresholds.toml
+      hfa eval --mode ollama --no-baselines      # svar fra den indstillede sprogmodel
     """
     from assistant.service import Assistant
     from eval import report as render
@@ -64,6 +72,10 @@ def eval_command(
     except IndexProblem as exc:
         raise click.ClickException(str(exc)) from exc
     systems = {runner.OURS: ours}
+    if (mode or settings.llm_backend) != "extractive":
+        from assistant.generation import GenerativeAssistant
+
+        systems[runner.OURS] = GenerativeAssistant(ours, replace(settings, llm_backend=mode or settings.llm_backend))
     if not no_baselines:
         from eval.baselines import baseline_assistants
 

@@ -120,7 +120,7 @@ def test_language_model_answer_is_streamed_and_checked_in_the_app(app, monkeypat
         app.run()
         app.sidebar.selectbox[0].set_value("openai").run()
         app.chat_input[0].set_value("Hvad er klagefristen for en afgørelse efter § 85 a?").run(timeout=60)
-        assert server.chat_requests, "the app did not call the language model"
+        assert server.chat_requests(), "the app did not call the language model"
     page = " ".join(m.value for m in app.markdown)
     assert "4 uger. [1]" in page
     assert any("Uden kildehenvisning: Klagen kan sendes med brevdue." in c.value for c in app.caption)

@@ -230,3 +230,20 @@ def test_cli_doctor_and_ask_with_mode(corpus_settings, monkeypatch) -> None:
     down = runner.invoke(main, [*data, "doctor"], env=env)
     assert down.exit_code == 1 and "Start Ollama" in down.output
     assert runner.invoke(main, [*data, "doctor"], env={"HFA_LLM_BACKEND": "extractive"}).exit_code == 0
+
+
+def test_eval_runs_in_generative_mode(corpus_settings, monkeypatch, tmp_path) -> None:
+    import json
+
+    claim = "Afgørelser om bostøtte efter Servicelovens § 85 a kan indbringes for Ankestyrelsen. [1]"
+    with OpenAIServer([Reply(content=claim)] * 100) as server:
+        monkeypatch.setenv("HFA_LLM_MODEL", MODEL)
+        monkeypatch.setenv("HFA_LLM_BASE_URL", server.url + "/v1")
+        args = ["--data-dir", str(corpus_settings.data_dir), "eval", "--mode", "openai", "--tag", "sagsbehandler"]
+        result = CliRunner().invoke(main, [*args, "--no-baselines", "--out", str(tmp_path)])
+        requests = len(server.chat_requests())
+    assert result.exit_code == 0, result.output
+    rows = json.loads((tmp_path / "eval-report.json").read_text(encoding="utf-8"))["systems"]["ours"]["items"]
+    assert requests == len(rows) + 1  # every question plus the warm-up went to the model
+    answered = [r["answer"] for r in rows if not r["refused"]]
+    assert answered and all(a == claim for a in answered)
