@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from assistant.settings import PROJECT_ROOT, load_settings
+from eval.metrics import percentile
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -99,11 +99,6 @@ def ask(page, question: str, timeout_ms: float = 60_000) -> float:
         timeout=timeout_ms,
     )
     return time.perf_counter() - started
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100) with linear interpolation."""
-    return statistics.quantiles(values, n=100, method="inclusive")[round(q) - 1]
 
 
 def main() -> None:
