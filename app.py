@@ -20,7 +20,7 @@ from assistant.service import Assistant
 from assistant.settings import LLM_BACKENDS, Settings, load_settings
 from assistant.transcript import to_markdown
 from ingest.documents import Chunk
-from ingest.index import IndexProblem
+from ingest.index import CATALOG_FILE, IndexProblem
 
 EXAMPLES = {
     "Ny medarbejder": [
@@ -58,9 +58,15 @@ class Turn:
 
 
 @st.cache_resource(show_spinner="Indlæser dokumenterne …")
-def open_assistant(settings: Settings) -> Assistant:
-    """The assistant for these settings, opened once per process."""
+def open_assistant(settings: Settings, index_version: str) -> Assistant:
+    """The assistant for these settings, opened once per process and again after each ingest."""
     return Assistant.open(settings)
+
+
+def index_version(settings: Settings) -> str:
+    """Changes whenever `hfa ingest` rewrites the index (so the app picks up new documents)."""
+    catalog = settings.index_dir / CATALOG_FILE
+    return str(catalog.stat().st_mtime_ns) if catalog.exists() else ""
 
 
 def highlighted(chunk: Chunk, spans: list[tuple[int, int]]) -> str:
@@ -240,7 +246,7 @@ def main() -> None:
     st.title("Housing First-assistenten")
     try:
         settings = load_settings()
-        assistant = open_assistant(settings)
+        assistant = open_assistant(settings, index_version(settings))
     except (IndexProblem, ValueError) as exc:
         st.error(str(exc))
         st.stop()

@@ -10,7 +10,7 @@ import click
 
 from assistant.answer import format_text
 from assistant.feedback import feedback_path, list_feedback
-from assistant.followup import rewrite
+from assistant.generation import generate_answer, rewrite_with_llm
 from assistant.settings import Settings
 from ingest.index import IndexProblem
 
@@ -41,9 +41,9 @@ def chat(settings: Settings) -> None:
         question = line.strip()
         if not question:
             continue
-        searched = rewrite(question, history)
+        searched = rewrite_with_llm(history, question, settings)
         history.append(question)
-        answer = assistant.ask(searched)
+        answer = generate_answer(assistant, searched, settings)
         if searched != question:
             click.echo(f"(Søgte efter: {searched})")
         click.echo(format_text(answer) + "\n")

@@ -36,7 +36,7 @@ from assistant.citecheck import build_citations, check_citations, is_refusal
 from assistant.followup import rewrite
 from assistant.prompts import answer_prompt, rewrite_prompt
 from assistant.retrieval import Filters, Passage
-from assistant.service import Assistant, scope_notice
+from assistant.service import Assistant, scope_notice, uncovered_municipalities
 from assistant.settings import Settings, llm_api_key
 
 TokenCallback = Callable[[str], None]
@@ -217,6 +217,8 @@ def generate_answer(
     extractive = assistant.ask(question, k=k, filters=filters)
     if settings.llm_backend == "extractive" or not extractive.passages:
         return extractive
+    if uncovered_municipalities(extractive.question, assistant.issuers):
+        return replace(extractive, mode=settings.llm_backend)  # no source states that municipality's rules
     messages = answer_prompt(settings).format_messages(
         question=extractive.question, passages=format_passages(extractive.passages)
     )

@@ -199,6 +199,15 @@ class LexicalIndex:
             shutil.rmtree(staging, ignore_errors=True)
             raise
 
+    @staticmethod
+    def matches(index_dir: Path, chunks: dict[str, Chunk]) -> bool:
+        """Whether the persisted index holds exactly these chunks (False if missing or unreadable)."""
+        try:
+            stored = json.loads((index_dir / LEXICAL_DIR / "chunk_ids.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return set(stored) == set(chunks)
+
     @classmethod
     def load(cls, index_dir: Path) -> LexicalIndex:
         """Read the persisted index."""

@@ -1,10 +1,13 @@
 """Incremental, per-document atomic ingest: load → clean → chunk → index.
 
 A document is re-indexed only when its content hash changes (its bytes, its
-manifest entry, the chunking code or the chunk size). New chunks are written before old ones are deleted, and the
+manifest entry, the chunking code or the chunk size), or for all documents
+with ``rebuild``. New chunks are written before old ones are deleted, and the
 catalog is saved after every document, so a failure at any point leaves each
-document either fully old or fully new. A document that cannot be read is
-reported and keeps whatever the index had for it.
+document either fully old or fully new; the lexical index is rebuilt whenever
+it does not hold exactly the catalog's chunks (also after an interrupted run).
+A document that cannot be read is reported and keeps whatever the index had
+for it. Only a change of embedder empties the vector store first.
 """
 
 from __future__ import annotations
@@ -115,7 +118,7 @@ def run_ingest(
     embedded; the CLI passes a progress bar.
     """
     wanted = embedder_id(settings)
-    catalog = Catalog() if rebuild else Catalog.load(settings.index_dir)
+    catalog = Catalog.load(settings.index_dir)
     _check_embedder(catalog, wanted, rebuild)
     documents = discover(settings.corpus_dir)
     report = IngestReport()
@@ -123,7 +126,7 @@ def run_ingest(
     for info in documents:
         digest = content_hash(info, settings)
         old = catalog.documents.get(info.doc_id)
-        if old and old.content_hash == digest:
+        if old and old.content_hash == digest and not rebuild:
             report.unchanged.append(info.doc_id)
             continue
         try:
@@ -132,12 +135,14 @@ def run_ingest(
             report.failed[info.path.name] = exc.reason
     present = {info.doc_id for info in documents}
     gone = [doc_id for doc_id in catalog.documents if doc_id not in present]
-    if not (pending or gone or rebuild):
+    if not (pending or gone) and LexicalIndex.matches(settings.index_dir, catalog.chunks):
         return report
 
     vectors = VectorIndex(settings, embeddings or make_embeddings(settings))
-    if rebuild:
+    if catalog.embedder != wanted:
+        # Vectors of another embedder cannot share the collection: start afresh.
         vectors.clear()
+        catalog = Catalog()
     catalog.embedder = wanted
     total = sum(len(chunks) for _, _, chunks in pending)
     progress = progress_factory(total) if progress_factory else (lambda n: None)

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from assistant.cli import main
 from assistant.doctor import diagnose
 from assistant.generation import generate_answer, rewrite_with_llm
-from assistant.service import REFUSAL
+from assistant.service import REFUSAL, uncovered_municipalities
 from tests.llm_servers import API_KEY, MODEL, OllamaServer, OpenAIServer, Reply
 
 RULE = "Hvad er klagefristen for en afgørelse efter § 85 a?"
@@ -232,7 +232,7 @@ def test_cli_doctor_and_ask_with_mode(corpus_settings, monkeypatch) -> None:
     assert runner.invoke(main, [*data, "doctor"], env={"HFA_LLM_BACKEND": "extractive"}).exit_code == 0
 
 
-def test_eval_runs_in_generative_mode(corpus_settings, monkeypatch, tmp_path) -> None:
+def test_eval_runs_in_generative_mode(assistant, corpus_settings, monkeypatch, tmp_path) -> None:
     import json
 
     claim = "Afgørelser om bostøtte efter Servicelovens § 85 a kan indbringes for Ankestyrelsen. [1]"
@@ -244,6 +244,16 @@ def test_eval_runs_in_generative_mode(corpus_settings, monkeypatch, tmp_path) ->
         requests = len(server.chat_requests())
     assert result.exit_code == 0, result.output
     rows = json.loads((tmp_path / "eval-report.json").read_text(encoding="utf-8"))["systems"]["ours"]["items"]
-    assert requests == len(rows) + 1  # every question plus the warm-up went to the model
+    # Every question plus the warm-up went to the model, except those about a
+    # municipality no source covers (refused before the model is asked).
+    uncovered = [r for r in rows if uncovered_municipalities(r["question"], assistant.issuers)]
+    assert requests == len(rows) - len(uncovered) + 1
     answered = [r["answer"] for r in rows if not r["refused"]]
     assert answered and all(a == claim for a in answered)
+
+
+def test_uncovered_municipality_is_refused_without_asking_the_model(assistant) -> None:
+    question = "Hvad er klagefristen for afgørelser om bostøtte efter § 85 a i Københavns Kommune?"
+    answer, tokens, server = _generate(assistant, "openai", [Reply(content="Klagefristen er 4 uger. [1]")], question)
+    assert answer.refused and answer.text == REFUSAL and tokens == []
+    assert server.chat_requests() == []

@@ -143,3 +143,52 @@ def test_a_new_chunk_size_re_chunks_every_document(small: Settings, embeddings) 
     assert sorted(report.updated) == ["aarhus-slides", "norddjurs-kvalitetsstandard"]
     chunks = Catalog.load(small.index_dir).chunks.values()
     assert all(len(c.text) <= 400 or len(sentence_spans(c.text)) == 1 for c in chunks)
+
+
+class _FailingIndex(VectorIndex):
+    """The real Chroma index, failing on the n-th add (a crash mid-ingest)."""
+
+    fail_on = 2
+
+    def add(self, chunks) -> None:
+        type(self).fail_on -= 1
+        if type(self).fail_on == 0:
+            raise RuntimeError("disk full")
+        super().add(chunks)
+
+
+def _consistent(settings: Settings, embeddings) -> Catalog:
+    catalog = Catalog.load(settings.index_dir)
+    assert _stored_ids(settings, embeddings) >= set(catalog.chunks)
+    assert set(LexicalIndex.load(settings.index_dir).chunk_ids) == set(catalog.chunks)
+    return catalog
+
+
+def test_interrupted_ingest_is_repaired_by_the_next_run(small: Settings, embeddings, monkeypatch) -> None:
+    _manifest_without_missing(small)
+    run_ingest(small, embeddings=embeddings)
+    for name in SMALL:
+        path = small.corpus_dir / name
+        path.write_text(path.read_text(encoding="utf-8") + "\n\nEt nyt afsnit om bostøtte.", encoding="utf-8")
+    _FailingIndex.fail_on = 2
+    monkeypatch.setattr("ingest.pipeline.VectorIndex", _FailingIndex)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_ingest(small, embeddings=embeddings)
+    monkeypatch.undo()
+    report = run_ingest(small, embeddings=embeddings)
+    assert report.updated  # the document whose write failed is redone
+    catalog = _consistent(small, embeddings)
+    assert sum("Et nyt afsnit om bostøtte." in c.text for c in catalog.chunks.values()) == 2
+
+
+def test_rebuild_keeps_the_index_of_a_document_that_now_fails(small: Settings, embeddings) -> None:
+    _manifest_without_missing(small)
+    pdf = write_pdf(small.corpus_dir / "lokal-standard.pdf")
+    run_ingest(small, embeddings=embeddings)
+    before = Catalog.load(small.index_dir).documents["lokal-standard"]
+    pdf.write_bytes(b"%PDF-1.7 broken")
+    report = run_ingest(small, rebuild=True, embeddings=embeddings)
+    assert "lokal-standard.pdf" in report.failed
+    assert sorted(report.updated) == ["aarhus-slides", "norddjurs-kvalitetsstandard"]
+    catalog = _consistent(small, embeddings)
+    assert catalog.documents["lokal-standard"] == before
