@@ -120,11 +120,13 @@ class HybridRetriever(BaseRetriever):
         lexical = dict(self._lexical_ranking(question, filters, limit))
         fused = reciprocal_rank_fusion([list(dense_sim), list(lexical)], self.settings.rrf_k)
         best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
-        chunks = {chunk.chunk_id: chunk for chunk, _ in dense} | self.catalog.chunks
+        # Only the k best are looked up (no copy of the whole catalog per question);
+        # the catalog's copy wins, a dense hit the catalog lacks is still shown.
+        dense_chunks = {chunk.chunk_id: chunk for chunk, _ in dense}
+        found = [(cid, self.catalog.chunks.get(cid) or dense_chunks.get(cid)) for cid in best]
         return [
-            Passage(rank, chunks[cid], fused[cid], dense_sim.get(cid), lexical.get(cid, 0.0))
-            for rank, cid in enumerate(best, start=1)
-            if cid in chunks
+            Passage(rank, chunk, fused[cid], dense_sim.get(cid), lexical.get(cid, 0.0))
+            for rank, (cid, chunk) in enumerate(((c, ch) for c, ch in found if ch), start=1)
         ]
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:

@@ -153,18 +153,10 @@ class VectorIndex:
         """Drop every chunk (for a rebuild)."""
         self.store.reset_collection()
 
-    def count(self) -> int:
-        """Number of stored chunks."""
-        return len(self.store.get(include=[])["ids"])
-
     def search(self, vector: list[float], k: int, where: dict | None) -> list[tuple[Chunk, float]]:
         """The k nearest chunks with their cosine similarity."""
         hits = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where)
         return [(Chunk.from_stored(doc.metadata, doc.page_content), 1.0 - distance) for doc, distance in hits]
-
-
-def _lexical_text(chunk: Chunk) -> str:
-    return chunk.stored_text()
 
 
 class LexicalIndex:
@@ -178,7 +170,7 @@ class LexicalIndex:
     def build(cls, chunks: list[Chunk]) -> LexicalIndex:
         """Index the given chunks."""
         retriever = bm25s.BM25()
-        corpus = [terms(_lexical_text(c)) or ["_"] for c in chunks]
+        corpus = [terms(c.stored_text()) or ["_"] for c in chunks]
         retriever.index(corpus, show_progress=False)
         return cls(retriever, [c.chunk_id for c in chunks])
 
