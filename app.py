@@ -7,18 +7,21 @@ settings (``hfa.toml`` or ``HFA_DATA_DIR``).
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, replace
+import logging
+import re
+from dataclasses import dataclass
 
+import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from assistant.answer import SCOPE_NAMES, Answer
+from assistant.answer import NOT_DESCRIBED, Answer
 from assistant.feedback import feedback_path, record
-from assistant.generation import generate_answer, rewrite_with_llm
+from assistant.logs import configure_logging, log_path
 from assistant.retrieval import Filters
 from assistant.service import Assistant
-from assistant.settings import LLM_BACKENDS, Settings, load_settings
 from assistant.transcript import to_markdown
+from hfa_settings import LLM_BACKENDS, Settings, load_settings
 from ingest.documents import Chunk
 from ingest.index import CATALOG_FILE, IndexProblem
 
@@ -46,6 +49,7 @@ MODE_NAMES = {
 }
 ERROR_TEXT = "Der skete en fejl, da svaret skulle findes. Prøv igen, eller formulér spørgsmålet anderledes."
 NEAREST_SHOWN = 3
+log = logging.getLogger("app")
 
 
 @dataclass
@@ -69,6 +73,37 @@ def index_version(settings: Settings) -> str:
     return str(catalog.stat().st_mtime_ns) if catalog.exists() else ""
 
 
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+MARKER_LINE = re.compile(r"^- ")
+
+
+def plain(text: str) -> str:
+    """Text for a widget that renders Markdown (captions, labels), with every Markdown character escaped."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def html_block(inner: str, css_class: str) -> str:
+    """One HTML block on one line: Markdown leaves its content alone, so nothing in it becomes a link or image."""
+    return f'<div class="{css_class}" style="line-height:1.5">{inner.replace(chr(13), "").replace(chr(10), "")}</div>'
+
+
+def answer_html(text: str) -> str:
+    """The answer text as escaped HTML: one line per quoted unit, "- " lines as a bulleted list."""
+    parts: list[str] = []
+    items: list[str] = []
+    for line in text.splitlines():
+        if MARKER_LINE.match(line):
+            items.append(f"<li>{html.escape(line[2:])}</li>")
+            continue
+        if items:
+            parts.append(f"<ul>{''.join(items)}</ul>")
+            items = []
+        parts.append(f"{html.escape(line)}<br>")
+    if items:
+        parts.append(f"<ul>{''.join(items)}</ul>")
+    return html_block("".join(parts), "hfa-answer")
+
+
 def highlighted(chunk: Chunk, spans: list[tuple[int, int]]) -> str:
     """The passage as HTML, the quoted spans wrapped in <mark>."""
     parts, position = [], 0
@@ -78,41 +113,49 @@ def highlighted(chunk: Chunk, spans: list[tuple[int, int]]) -> str:
         parts += [html.escape(chunk.text[position:start]), f"<mark>{html.escape(chunk.text[start:end])}</mark>"]
         position = end
     parts.append(html.escape(chunk.text[position:]))
-    # One line without blank lines keeps it a single HTML block, so Markdown leaves the text alone.
-    body = "".join(parts).replace("\r", "").replace("\n", "<br>")
-    return f'<div class="hfa-passage" style="line-height:1.5">{body}</div>'
+    return html_block("".join(parts).replace("\n", "<br>"), "hfa-passage")
 
 
-def source_card(label: str, chunk: Chunk, spans: list[tuple[int, int]]) -> None:
-    """An expander naming a source, with the passage and its quoted sentences highlighted."""
-    with st.expander(f"{label} {chunk.title}"):
-        details = [
-            chunk.issuer,
-            SCOPE_NAMES.get(chunk.scope, chunk.scope),
-            chunk.kind,
-            chunk.section,
-            f"s. {chunk.page}" if chunk.page is not None else "",
-        ]
-        st.caption(" · ".join(dict.fromkeys(d for d in details if d)))
+def source_card(label: str, chunk: Chunk, spans: list[tuple[int, int]], scope_name: str) -> None:
+    """An expander naming a source, with the passage and its quoted units highlighted."""
+    with st.expander(plain(f"{label} {chunk.title}")):
+        details = [chunk.issuer, scope_name, chunk.kind, chunk.section, f"s. {chunk.page}" if chunk.page else ""]
+        st.caption(plain(" · ".join(dict.fromkeys(d for d in details if d))))
         st.markdown(highlighted(chunk, spans), unsafe_allow_html=True)
 
 
-def show_answer(answer: Answer) -> None:
-    """The answer text, its notices and one source card per cited passage."""
+def comparison_table(answer: Answer) -> None:
+    """A comparison as a table: one row per aspect, each cell its cited quote with the marker."""
+    table = answer.table
+    if table is None:
+        return
+    quotes = {c.n: c.quote for c in answer.citations}
+    rows = {
+        aspect: [" ".join(f"[{n}] {' '.join(quotes[n].split())}" for n in cell) or NOT_DESCRIBED for cell in cells]
+        for aspect, cells in table.rows
+    }
+    st.table(pd.DataFrame.from_dict(rows, orient="index", columns=list(table.columns)))
+
+
+def show_answer(answer: Answer, assistant: Assistant) -> None:
+    """The answer text (or table), its notices and one source card per cited passage."""
     if answer.searched and answer.searched != answer.question:
-        st.caption(f"Søgte efter: {answer.searched}")
-    st.markdown(answer.text.replace("\n", "  \n"))  # one line per quoted sentence
+        st.caption(plain(f"Søgte efter: {answer.searched}"))
+    if answer.table is not None:
+        comparison_table(answer)
+    else:
+        st.markdown(answer_html(answer.text), unsafe_allow_html=True)
     for notice in answer.notices:
-        st.caption(notice)
+        st.caption(plain(notice))
     for sentence in answer.unsupported_sentences:
-        st.caption(f"⚠️ Uden kildehenvisning: {sentence}")
+        st.caption(plain(f"⚠️ Uden støtte i kilderne: {sentence}"))
     for n, chunk in answer.sources():
         spans = [(c.start, c.end) for c in answer.citations if c.n == n]
-        source_card(f"[{n}]", chunk, spans)
+        source_card(f"[{n}]", chunk, spans, assistant.vocabulary.scope_name(chunk))
     if answer.refused and answer.passages:
         st.caption("Nærmeste passager:")
         for passage in answer.passages[:NEAREST_SHOWN]:
-            source_card("·", passage.chunk, [])
+            source_card("·", passage.chunk, [], assistant.vocabulary.scope_name(passage.chunk))
 
 
 def feedback_widget(turn: Turn, key: str, settings: Settings) -> None:
@@ -124,55 +167,53 @@ def feedback_widget(turn: Turn, key: str, settings: Settings) -> None:
     if rating is None:
         return
     comment = st.text_input("Kommentar (valgfri)", key=f"{key}-comment")
-    if st.button("Send feedback", key=f"{key}-send"):
+    if st.button("Send feedback", key=f"{key}-send") and turn.answer is not None:
         record(feedback_path(settings.data_dir), turn.answer, helpful=rating == 1, comment=comment)
         turn.feedback_sent = True
         st.rerun()
 
 
-def show_turn(turn: Turn, key: str, settings: Settings) -> None:
+def show_turn(turn: Turn, key: str, settings: Settings, assistant: Assistant) -> None:
     """A question and its answer (or the error it met) as chat messages."""
     with st.chat_message("user"):
-        st.markdown(turn.question)
+        st.markdown(html_block(html.escape(turn.question), "hfa-question"), unsafe_allow_html=True)
     with st.chat_message("assistant"):
         if turn.answer is None:
-            st.error(ERROR_TEXT)
+            st.error(f"{ERROR_TEXT} Detaljer står i {log_path(settings)}.")
             return
-        show_answer(turn.answer)
+        show_answer(turn.answer, assistant)
         feedback_widget(turn, key, settings)
 
 
-def answer_turn(assistant: Assistant, question: str, history: list[str], filters: Filters, settings: Settings) -> Turn:
-    """Rewrite a follow-up, answer (streaming a generated answer), keep the original question.
-
-    An error becomes an empty turn.
-    """
-    generative = settings.llm_backend != "extractive"
+def answer_turn(assistant: Assistant, question: str, history: list[Answer], filters: Filters, mode: str) -> Turn:
+    """Answer one turn (streaming a generated answer while it is checked); an error becomes an empty turn."""
+    generative = mode != "extractive"
     streamed = st.empty() if generative else None
     tokens: list[str] = []
 
     def show_token(token: str) -> None:
         tokens.append(token)
-        streamed.markdown("".join(tokens) + " ▌")
+        if streamed is not None:
+            streamed.markdown(html_block(html.escape("".join(tokens)) + " ▌", "hfa-draft"), unsafe_allow_html=True)
 
     try:
-        searched = rewrite_with_llm(history, question, settings)
-        answer = generate_answer(
-            assistant, searched, settings, on_token=show_token if generative else None, filters=filters
+        answer = assistant.answer(
+            question, history=history, filters=filters, mode=mode, on_token=show_token if generative else None
         )
-    except Exception:  # any failure is shown in Danish and the app keeps working
+    except Exception:  # any failure is logged, shown in Danish, and the app keeps working
+        log.exception("Spørgsmålet kunne ikke besvares: %s", question)
         return Turn(question)
     finally:
         if streamed is not None:
             streamed.empty()
-    answer.searched, answer.question = answer.question, question
     return Turn(question, answer)
 
 
-def sidebar(assistant: Assistant, settings: Settings) -> tuple[Filters, Settings, DeltaGenerator]:
+def sidebar(assistant: Assistant, settings: Settings) -> tuple[Filters, str, DeltaGenerator]:
     """New conversation, answer mode, filters and index status.
 
-    Returns the filters, the settings with the chosen answer mode and a slot for the download.
+    Returns the filters, the chosen answer mode and a slot for the download. A
+    language model is offered only when one is configured (HFA_LLM_MODEL).
     """
     catalog = assistant.retriever.catalog
     with st.sidebar:
@@ -181,10 +222,11 @@ def sidebar(assistant: Assistant, settings: Settings) -> tuple[Filters, Settings
             st.session_state.conversation += 1
             st.rerun()
         download_slot = st.empty()
+        modes = list(LLM_BACKENDS) if settings.llm_model else ["extractive"]
         mode = st.selectbox(
             "Svarform",
-            LLM_BACKENDS,
-            index=LLM_BACKENDS.index(settings.llm_backend),
+            modes,
+            index=modes.index(settings.llm_backend),
             format_func=MODE_NAMES.__getitem__,
             help="En sprogmodel skal være sat op (se README: Brug en sprogmodel); ellers bruges citaterne.",
         )
@@ -195,7 +237,7 @@ def sidebar(assistant: Assistant, settings: Settings) -> tuple[Filters, Settings
         scopes = st.multiselect(
             "Gælder for",
             sorted({d.scope for d in documents}),
-            format_func=lambda s: SCOPE_NAMES.get(s, s),
+            format_func=lambda s: assistant.vocabulary.scope_names.get(s, s),
             placeholder="Alle",
         )
         kinds = st.multiselect("Dokumenttype", sorted({d.kind for d in documents}), placeholder="Alle")
@@ -205,7 +247,7 @@ def sidebar(assistant: Assistant, settings: Settings) -> tuple[Filters, Settings
             f"Embedder: {catalog.embedder}  \nSeneste indlæsning: {catalog.last_ingest}"
         )
     filters = Filters(doc_ids=tuple(doc_ids), scopes=tuple(scopes), kinds=tuple(kinds))
-    return filters, replace(settings, llm_backend=mode), download_slot
+    return filters, mode, download_slot
 
 
 def download(slot: DeltaGenerator, turns: list[Turn]) -> None:
@@ -246,6 +288,7 @@ def main() -> None:
     st.title("Housing First-assistenten")
     try:
         settings = load_settings()
+        configure_logging(settings)
         assistant = open_assistant(settings, index_version(settings))
     except (IndexProblem, ValueError) as exc:
         st.error(str(exc))
@@ -253,7 +296,7 @@ def main() -> None:
     st.session_state.setdefault("turns", [])
     st.session_state.setdefault("conversation", 0)
     turns: list[Turn] = st.session_state.turns
-    filters, answer_settings, download_slot = sidebar(assistant, settings)
+    filters, mode, download_slot = sidebar(assistant, settings)
 
     typed = st.chat_input("Stil et spørgsmål om Housing First …")
     question = (typed or st.session_state.pop("pending", None) or "").strip()
@@ -261,12 +304,13 @@ def main() -> None:
         start_page()
     prefix = f"c{st.session_state.conversation}"
     for i, turn in enumerate(turns):
-        show_turn(turn, f"{prefix}-{i}", settings)
+        show_turn(turn, f"{prefix}-{i}", settings, assistant)
     if question:
         with st.spinner("Finder svar i kilderne …"):
-            turn = answer_turn(assistant, question, [t.question for t in turns], filters, answer_settings)
+            history = [t.answer for t in turns if t.answer is not None]
+            turn = answer_turn(assistant, question, history, filters, mode)
         turns.append(turn)
-        show_turn(turn, f"{prefix}-{len(turns) - 1}", settings)
+        show_turn(turn, f"{prefix}-{len(turns) - 1}", settings, assistant)
     download(download_slot, turns)
 
 

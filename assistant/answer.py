@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from assistant.retrieval import Passage
 from ingest.documents import Chunk
 
-SCOPE_NAMES = {"national": "national", "norddjurs": "Norddjurs Kommune", "aarhus": "Aarhus Kommune"}
+NOT_DESCRIBED = "ikke beskrevet i kilderne"
 
 
 @dataclass(frozen=True)
 class Citation:
-    """A quoted sentence and the passage ``[n]`` it is taken from verbatim."""
+    """A quoted unit (sentence, heading with text, label block, list item) and the passage ``[n]`` it is from.
+
+    ``chunk.text[start:end] == quote``: every quote is verbatim.
+    """
 
     n: int
     chunk: Chunk
@@ -20,7 +24,7 @@ class Citation:
     start: int
     end: int
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """The citation as in ``hfa ask --json``."""
         c = self.chunk
         return {
@@ -38,22 +42,50 @@ class Citation:
         }
 
 
-@dataclass
+@dataclass(frozen=True)
+class Table:
+    """A comparison: one row per aspect, one column per compared item; cells hold citation numbers.
+
+    An empty cell means the sources describe nothing for that item and aspect.
+    """
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, tuple[tuple[int, ...], ...]], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"columns": [...], "rows": [{"aspect": ..., "cells": [[n, ...], ...]}]}``."""
+        return {
+            "columns": list(self.columns),
+            "rows": [{"aspect": aspect, "cells": [list(cell) for cell in cells]} for aspect, cells in self.rows],
+        }
+
+
+@dataclass(frozen=True)
 class Answer:
-    """An answer with its citations and the passages it was drawn from."""
+    """An answer with its citations and the passages it was drawn from (immutable).
+
+    ``question`` is what the user typed; ``searched`` the standalone question
+    that was answered (a follow-up rewritten with its context). ``kind`` is the
+    form of the answer: ``list``, ``comparison``, ``value``, ``rule``,
+    ``definition`` or ``open``; ``refusal`` when the sources are silent.
+    """
 
     question: str
     text: str
     refused: bool
-    citations: list[Citation]
-    passages: list[Passage]
+    citations: tuple[Citation, ...] = ()
+    passages: tuple[Passage, ...] = ()
     searched: str = ""
     mode: str = "extractive"
-    notices: list[str] = field(default_factory=list)
-    # Generated sentences without any [n] marker, and why a generated answer was
-    # replaced by the extractive one (None when it was not).
-    unsupported_sentences: list[str] = field(default_factory=list)
+    kind: str = "open"
+    table: Table | None = None
+    notices: tuple[str, ...] = ()
+    # Generated sentences that no cited passage supports, and why a generated
+    # answer was replaced by the extractive one (None when it was not).
+    unsupported_sentences: tuple[str, ...] = ()
     fallback_reason: str | None = None
+    # The refusal signal (assistant/evidence.py); None when a hard rule refused.
+    evidence: float | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def sources(self) -> list[tuple[int, Chunk]]:
@@ -63,37 +95,42 @@ class Answer:
             seen.setdefault(citation.n, citation.chunk)
         return sorted(seen.items())
 
-    def to_json(self) -> dict:
-        """The JSON object of ``hfa ask --json``."""
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``hfa ask --json`` and ``hfa chat --json``."""
         return {
             "question": self.question,
             "searched": self.searched or self.question,
             "answer": self.text,
             "refused": self.refused,
+            "kind": self.kind,
+            "table": self.table.to_json() if self.table else None,
             "mode": self.mode,
-            "unsupported_sentences": self.unsupported_sentences,
+            "unsupported_sentences": list(self.unsupported_sentences),
             "fallback_reason": self.fallback_reason,
-            "notices": self.notices,
+            "evidence": None if self.evidence is None else round(self.evidence, 4),
+            "notices": list(self.notices),
             "citations": [c.to_json() for c in self.citations],
-            "passages": [
-                {
-                    "rank": p.rank,
-                    "doc_id": p.chunk.doc_id,
-                    "title": p.chunk.title,
-                    "issuer": p.chunk.issuer,
-                    "scope": p.chunk.scope,
-                    "kind": p.chunk.kind,
-                    "section": p.chunk.section,
-                    "page": p.chunk.page,
-                    "chunk_id": p.chunk.chunk_id,
-                    "text": p.chunk.text,
-                    "score": round(p.score, 6),
-                    "dense": None if p.dense is None else round(p.dense, 4),
-                }
-                for p in self.passages
-            ],
+            "passages": [passage_json(p) for p in self.passages],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
+
+
+def passage_json(p: Passage) -> dict[str, Any]:
+    """A passage as in the JSON contract."""
+    return {
+        "rank": p.rank,
+        "doc_id": p.chunk.doc_id,
+        "title": p.chunk.title,
+        "issuer": p.chunk.issuer,
+        "scope": p.chunk.scope,
+        "kind": p.chunk.kind,
+        "section": p.chunk.section,
+        "page": p.chunk.page,
+        "chunk_id": p.chunk.chunk_id,
+        "text": p.chunk.text,
+        "score": round(p.score, 6),
+        "dense": None if p.dense is None else round(p.dense, 4),
+    }
 
 
 def source_label(chunk: Chunk) -> str:
@@ -102,15 +139,31 @@ def source_label(chunk: Chunk) -> str:
     return f"{chunk.header()}{page}"
 
 
-def format_text(answer: Answer, with_text: bool = True) -> str:
-    """The answer as plain text for the terminal: sentences, then the numbered sources.
+def table_text(answer: Answer, width: int = 40) -> list[str]:
+    """A comparison table as aligned terminal lines: markers per cell, "–" where the sources say nothing."""
+    if answer.table is None:
+        return []
+    table = answer.table
 
-    ``with_text=False`` leaves out the sentences, for an answer already streamed to the terminal.
-    """
-    lines = [answer.text, ""] if with_text else [""]
+    def cell(numbers: tuple[int, ...]) -> str:
+        return " ".join(f"[{n}]" for n in numbers) or "–"
+
+    header = ["", *table.columns]
+    body = [[aspect, *(cell(c) for c in cells)] for aspect, cells in table.rows]
+    widths = [min(width, max(len(row[i]) for row in [header, *body])) for i in range(len(header))]
+    return [" | ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in [header, *body]]
+
+
+def format_text(answer: Answer) -> str:
+    """The answer as plain text for the terminal: the answer, a table if any, the numbered sources, notices."""
+    lines = [answer.text, ""]
+    table = table_text(answer)
+    if table:
+        lines += [*table, ""]
     lines += [f"[{n}] {source_label(chunk)}" for n, chunk in answer.sources()]
     if answer.refused and answer.passages:
         lines.append("Nærmeste passager:")
         lines += [f"  - {source_label(p.chunk)}" for p in answer.passages[:3]]
     lines += answer.notices
+    lines += [f"Uden støtte i kilderne: {s}" for s in answer.unsupported_sentences]
     return "\n".join(lines).rstrip()

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 
 from assistant.answer import Citation
-from assistant.extractive import coverage
 from assistant.retrieval import Passage
 from ingest.text import sentence_spans, terms
 
@@ -87,7 +86,7 @@ def best_sentence(claim: str, passage_text: str) -> tuple[int, int]:
     """Offsets of the passage sentence that shares most of the claim's terms."""
     claim_terms = set(terms(claim))
     spans = sentence_spans(passage_text) or [(0, len(passage_text))]
-    return max(spans, key=lambda span: coverage(claim_terms, frozenset(terms(passage_text[slice(*span)])), {}))
+    return max(spans, key=lambda span: len(claim_terms & set(terms(passage_text[slice(*span)]))))
 
 
 def build_citations(check: CitationCheck, passages: list[Passage]) -> list[Citation]:

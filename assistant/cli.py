@@ -3,44 +3,97 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+import subprocess
 import sys
-from dataclasses import replace
+from collections.abc import Callable
 from functools import wraps
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import click
 
 from assistant.answer import format_text
+from assistant.cli_chat import chat, feedback
+from assistant.logs import configure_logging, log_path
 from assistant.retrieval import Filters
-from assistant.settings import LLM_BACKENDS, Settings, load_settings
+from hfa_settings import LLM_BACKENDS, Settings, load_settings
 from ingest.index import Catalog, IndexProblem
 from ingest.loaders import LoadError
 from ingest.manifest import ManifestError
 
+log = logging.getLogger(__name__)
+COMMAND_GROUP = "hfa.commands"
 
-def _friendly_errors(command):
-    """Turn the errors a user can fix into a one-line message and exit code 1."""
+
+def _friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the errors a user can fix into a one-line message and exit code 1; log anything else."""
 
     @wraps(command)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except (IndexProblem, ManifestError, LoadError, FileNotFoundError, ValueError) as exc:
             raise click.ClickException(str(exc)) from exc
+        except (click.ClickException, click.exceptions.Exit, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            log.exception("Uventet fejl i hfa %s", command.__name__)
+            raise click.ClickException(f"Der skete en uventet fejl ({type(exc).__name__}). {_where_logged()}") from exc
 
     return wrapper
 
 
-@click.group()
+def _where_logged() -> str:
+    ctx = click.get_current_context(silent=True)
+    settings = ctx.find_object(Settings) if ctx else None
+    return f"Se detaljerne i {log_path(settings)}." if settings else "Kør med -v for detaljer."
+
+
+class EntryPointGroup(click.Group):
+    """A group that also offers the commands other packages register under ``hfa.commands``.
+
+    ``hfa eval`` lives in the ``eval`` package, which imports this one; it is found
+    through the entry point instead of an import that would run upwards.
+    """
+
+    def _registered(self) -> dict[str, Any]:
+        return {ep.name: ep for ep in entry_points(group=COMMAND_GROUP)}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Own commands and registered ones, sorted."""
+        return sorted({*super().list_commands(ctx), *self._registered()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """An own command, or a registered one loaded on first use."""
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in self._registered():
+            command = self._registered()[cmd_name].load()
+        return command
+
+
+@click.group(cls=EntryPointGroup)
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Mappe til indekset (standard: ./data).")
 @click.option("--corpus-dir", type=click.Path(path_type=Path), help="Mappe med dokumenterne (standard: ./corpus).")
+@click.option("-v", "--verbose", is_flag=True, help="Vis log og fejldetaljer på stderr.")
+@click.version_option(package_name="hfa")
 @click.pass_context
-def main(ctx: click.Context, data_dir: Path | None, corpus_dir: Path | None) -> None:
-    """Housing First-assistenten: svar med kilder fra Housing First-dokumenterne."""
+def main(ctx: click.Context, data_dir: Path | None, corpus_dir: Path | None, verbose: bool) -> None:
+    r"""Housing First-assistenten: svar med kilder fra Housing First-dokumenterne.
+
+    \b
+    Kom i gang:
+      hfa ingest        # indlæs dokumenterne i corpus/
+      hfa app           # åbn chatten i browseren
+      hfa ask "Hvad er klagefristen for en afgørelse efter § 85 a?"
+    """
     try:
         ctx.obj = load_settings(data_dir=data_dir, corpus_dir=corpus_dir)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+    configure_logging(ctx.obj, verbose)
 
 
 @main.command()
@@ -61,10 +114,14 @@ def ingest(settings: Settings, rebuild: bool) -> None:
 
     bars = []
 
-    def progress_factory(total: int):
+    def progress_factory(total: int) -> Callable[[int], None]:
         bar = tqdm(total=total, desc="Indlejrer afsnit", unit="afsnit", file=sys.stderr)
         bars.append(bar)
-        return bar.update
+
+        def advance(done: int) -> None:
+            bar.update(done)
+
+        return advance
 
     report = run_ingest(settings, rebuild=rebuild, progress_factory=progress_factory)
     for bar in bars:
@@ -101,7 +158,16 @@ def _filters(scope: tuple[str, ...], doc: tuple[str, ...], kind: tuple[str, ...]
 )
 @click.pass_obj
 @_friendly_errors
-def ask(settings: Settings, question: str, k, scope, doc, kind, as_json: bool, mode: str | None) -> None:
+def ask(
+    settings: Settings,
+    question: str,
+    k: int | None,
+    scope: tuple[str, ...],
+    doc: tuple[str, ...],
+    kind: tuple[str, ...],
+    as_json: bool,
+    mode: str | None,
+) -> None:
     r"""Stil et spørgsmål og få et svar med kilder.
 
     \b
@@ -111,30 +177,16 @@ def ask(settings: Settings, question: str, k, scope, doc, kind, as_json: bool, m
       hfa ask "Hvad er ICM?" --mode ollama
       printf 'Hvad er ICM?\nHvad er ACT?\n' | hfa ask --json -
     """
-    from assistant.generation import generate_answer
     from assistant.service import Assistant
 
-    settings = replace(settings, llm_backend=mode or settings.llm_backend)
-    assistant = Assistant.open(settings)
+    assistant = Assistant.open(settings.updated(llm_backend=mode))
     filters = _filters(scope, doc, kind)
     questions = (line.strip() for line in sys.stdin) if question == "-" else iter([question])
-    streamed: list[str] = []
-
-    def show(token: str) -> None:
-        streamed.append(token)
-        click.echo(token, nl=False)
-
     for text in questions:
-        if not text:
+        if not text and question == "-":
             continue
-        streamed.clear()
-        answer = generate_answer(assistant, text, settings, on_token=None if as_json else show, filters=filters, k=k)
-        if as_json:
-            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
-            continue
-        if streamed:
-            click.echo()
-        click.echo(format_text(answer, with_text=not streamed or answer.fallback_reason is not None))
+        answer = assistant.answer(text, filters=filters, k=k)
+        click.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else format_text(answer))
 
 
 @main.command()
@@ -165,10 +217,25 @@ def sources(settings: Settings) -> None:
     click.echo(f"Seneste indlæsning: {catalog.last_ingest}")
 
 
-from assistant.cli_chat import chat, feedback  # noqa: E402
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adressen chatten lytter på.")
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535), help="Porten.")
+@click.pass_obj
+def app(settings: Settings, host: str, port: int) -> None:
+    r"""Start chatten i browseren (Streamlit) på http://HOST:PORT.
+
+    \b
+    Eksempel:
+      hfa app --port 8502
+    """
+    from hfa_settings import PROJECT_ROOT
+
+    command = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py")]
+    command += ["--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    env = {**os.environ, "HFA_DATA_DIR": str(settings.data_dir), "HFA_CORPUS_DIR": str(settings.corpus_dir)}
+    click.echo(f"Chatten kører på http://{host}:{port} (stop med Ctrl-C).", err=True)
+    sys.exit(subprocess.call(command, env=env))
+
 
 main.add_command(chat)
 main.add_command(feedback)
-from eval.cli import eval_command  # noqa: E402
-
-main.add_command(eval_command)

@@ -8,30 +8,46 @@ from pathlib import Path
 
 import click
 
-from assistant.answer import format_text
+from assistant.answer import Answer, format_text
 from assistant.feedback import feedback_path, list_feedback
-from assistant.generation import generate_answer, rewrite_with_llm
-from assistant.settings import Settings
+from assistant.retrieval import Filters
+from hfa_settings import LLM_BACKENDS, Settings
 from ingest.index import IndexProblem
 
 
 @click.command()
+@click.option("--json", "as_json", is_flag=True, help="Ét JSON-objekt pr. tur (samme kontrakt som hfa ask --json).")
+@click.option("--scope", multiple=True, help="Kun kilder med dette scope (national, norddjurs, aarhus …).")
+@click.option("--doc", multiple=True, help="Kun dette dokument (doc_id).")
+@click.option("--kind", multiple=True, help="Kun denne slags dokument.")
+@click.option("--mode", type=click.Choice(LLM_BACKENDS), help="Udtrukne citater eller svar fra en sprogmodel.")
 @click.pass_obj
-def chat(settings: Settings) -> None:
+def chat(
+    settings: Settings,
+    as_json: bool,
+    scope: tuple[str, ...],
+    doc: tuple[str, ...],
+    kind: tuple[str, ...],
+    mode: str | None,
+) -> None:
     r"""Samtale i terminalen: ét spørgsmål pr. linje; opfølgende spørgsmål forstås ud fra de forrige.
+
+    En tom linje starter en ny samtale.
 
     \b
     Eksempel:
       printf 'Hvad er det maksimale caseload i CTI?\nOg i ICM?\n' | hfa chat
+      printf 'Hvad er ICM?\nHvem er målgruppen?\n\nHvad er ACT?\n' | hfa chat --json
     """
     from assistant.service import Assistant
 
     try:
-        assistant = Assistant.open(settings)
+        assistant = Assistant.open(settings.updated(llm_backend=mode))
     except IndexProblem as exc:
         raise click.ClickException(str(exc)) from exc
-    history: list[str] = []
-    interactive = sys.stdin.isatty()
+    filters = Filters(doc_ids=doc, scopes=scope, kinds=kind)
+    history: list[Answer] = []
+    interactive = sys.stdin.isatty() and not as_json
     while True:
         if interactive:
             click.echo("> ", nl=False)
@@ -40,12 +56,17 @@ def chat(settings: Settings) -> None:
             break
         question = line.strip()
         if not question:
+            history.clear()
+            if interactive:
+                click.echo("(Ny samtale)")
             continue
-        searched = rewrite_with_llm(history, question, settings)
-        history.append(question)
-        answer = generate_answer(assistant, searched, settings)
-        if searched != question:
-            click.echo(f"(Søgte efter: {searched})")
+        answer = assistant.answer(question, history=history, filters=filters)
+        history.append(answer)
+        if as_json:
+            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+            continue
+        if answer.searched != answer.question:
+            click.echo(f"(Søgte efter: {answer.searched})")
         click.echo(format_text(answer) + "\n")
 
 

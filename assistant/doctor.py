@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.settings import Settings, llm_api_key
+from hfa_settings import Settings, llm_api_key
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def record(db_path: Path, answer: Answer, helpful: bool, comment: str = "") -> i
                 comment.strip(),
             ),
         )
-        return int(cursor.lastrowid)
+        return int(cursor.lastrowid or 0)
 
 
 def list_feedback(db_path: Path) -> list[dict]:

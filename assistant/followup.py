@@ -1,49 +1,55 @@
 """Rewrite elliptical follow-up questions into standalone ones, without a language model.
 
-A conversation about Housing First mostly moves between the support methods
-(CTI, ICM, ACT, M-ACT) and the municipalities (Norddjurs, Aarhus). A follow-up
-either swaps one of them ("Og i ICM?", "Hvad med Aarhus?") or leaves it implicit
-("Hvor længe varer den?"); both are resolved from the earlier questions.
+The entities come from the index's vocabulary (the methods its headings name,
+the municipalities its documents are issued by), never from a list in code. A
+follow-up either swaps one of them ("Og i ICM?", "Hvad med Aarhus?") or leaves
+it implicit ("Hvor længe varer den?"); both are resolved from the previous turn:
+its standalone question first, then the entities its answer named (a question
+"Hvilken metode bruger Norddjurs?" answered with CTI makes "den" mean CTI).
+A follow-up that names nothing and swaps nothing ("og hvis han får en lang dom?")
+carries the previous question's subject words along.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-# Each kind of entity: canonical name -> pattern. M-ACT is matched before ACT.
-ENTITIES: dict[str, dict[str, str]] = {
-    "method": {
-        "M-ACT": r"\bM-ACT\b",
-        "ACT": r"(?<!M-)\bACT\b",
-        "CTI": r"\bCTI\b",
-        "ICM": r"\bICM\b",
-    },
-    "municipality": {
-        "Norddjurs": r"\bNorddjurs\b",
-        "Aarhus": r"\b(?:Aarhus|Århus)\b",
-    },
-}
+from ingest.text import STOPWORDS
+from ingest.vocabulary import Vocabulary
 
-# Openings that mark a question as continuing the previous one.
-_CONNECTIVE = re.compile(r"^\s*(?:og|men|hvad med|hvad så med|and|but|what about)\b", re.IGNORECASE)
-# "Og i ICM?", "Hvad med Aarhus?": a connective, a preposition, only entities.
+Exchange = tuple[str, str]  # (standalone question, answer text) of an earlier turn
+
+_CONNECTIVES = r"og|men|hvad med|hvad så med|hvad hvis|og hvis|hvis|and|but|what about|how about"
+_CONNECTIVE = re.compile(rf"^\s*(?:{_CONNECTIVES})\b", re.IGNORECASE)
+# "Og i ICM?", "Hvad med Aarhus?": a connective, a preposition, then the rest.
 _SWAP = re.compile(
-    r"^\s*(?:og|men|hvad med|hvad så med|and|but|what about)\s+(?:(?:i|for|ved|hos|om|in|for|at)\s+)?"
-    r"(?P<rest>[^?.!]*?)\s*[?.!]*\s*$",
+    rf"^\s*(?:{_CONNECTIVES})\s+(?:(?:i|for|ved|hos|om|in|at)\s+)?(?P<rest>[^?.!]*?)\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
 # Words that point back to something named earlier ("det"/"de" are too often articles).
 _REFERRING = re.compile(
-    r"\b(?:den|dem|deres|dens|denne|dette|disse|kommunen|metoden|teamet|forløbet|it|they|them|its|there)\b",
+    r"\b(?:den|dem|deres|dens|denne|dette|disse|der|han|hun|ham|hende|kommunen|metoden|teamet|forløbet|"
+    r"støtten|it|they|them|its|there|he|she)\b",
     re.IGNORECASE,
 )
 _SHORT_WORDS = 4
+_CARRIED_WORDS = 6
+_FILLER = re.compile(r"\b(?:og|and|kommune|kommunes|municipality|så|then)\b|[,\s–-]", re.IGNORECASE)
 
 
-def entities(text: str) -> dict[str, list[str]]:
+def _patterns(vocabulary: Vocabulary) -> dict[str, dict[str, str]]:
+    """Per kind of entity: name → pattern (a prefixed variant like M-ACT is not its base ACT)."""
+    return {
+        "method": {name: rf"(?<![\w-]){re.escape(name)}(?![\w])" for name in vocabulary.methods},
+        "municipality": {name: rf"\b{re.escape(name)}\w*" for name in vocabulary.municipalities},
+    }
+
+
+def entities(text: str, vocabulary: Vocabulary) -> dict[str, list[str]]:
     """The methods and municipalities named in a text, by kind, in order of appearance."""
     found: dict[str, list[str]] = {}
-    for kind, patterns in ENTITIES.items():
+    for kind, patterns in _patterns(vocabulary).items():
         hits = sorted(
             (match.start(), name)
             for name, pattern in patterns.items()
@@ -63,55 +69,65 @@ def _is_elliptical(question: str, named: dict[str, list[str]]) -> bool:
     return bool(_REFERRING.search(question)) or len(question.split()) <= _SHORT_WORDS
 
 
-def _swapped(question: str) -> dict[str, list[str]] | None:
+def _swapped(question: str, vocabulary: Vocabulary) -> dict[str, list[str]] | None:
     """The entities of a pure swap question ("Og i ICM?"), or None if it says more."""
     match = _SWAP.match(question)
     if not match:
         return None
     rest = match["rest"]
-    named = entities(rest)
-    for patterns in ENTITIES.values():
+    named = entities(rest, vocabulary)
+    for patterns in _patterns(vocabulary).values():
         for pattern in patterns.values():
             rest = re.sub(pattern, "", rest, flags=re.IGNORECASE)
-    leftover = re.sub(r"\b(?:og|and|kommune)\b|[,\s–-]", "", rest, flags=re.IGNORECASE)
-    return named if named and not leftover else None
+    return named if named and not _FILLER.sub("", rest) else None
 
 
 def _with_context(question: str, context: list[str]) -> str:
-    """Add the carried entities in parentheses before the final punctuation."""
+    """Add the carried words in parentheses before the final punctuation."""
     body = question.rstrip().rstrip("?.!").rstrip()
     end = question.rstrip()[len(body) :].strip() or "?"
     return f"{body} ({', '.join(context)}){end}"
 
 
-def _rewrite_one(question: str, previous: str) -> str:
-    named = entities(question)
-    if not previous or not _is_elliptical(question, named):
+def _subject_words(previous: str, question: str) -> list[str]:
+    """The previous question's content words that the follow-up does not repeat."""
+    asked = {w.lower() for w in re.findall(r"\w+", question)}
+    words = [w for w in re.findall(r"[^\W\d_][\w-]+", previous) if w.lower() not in STOPWORDS | asked and len(w) > 2]
+    return list(dict.fromkeys(words))[:_CARRIED_WORDS]
+
+
+def rewrite(question: str, history: Sequence[Exchange], vocabulary: Vocabulary) -> str:
+    """A standalone form of ``question`` given the conversation's earlier turns (oldest first).
+
+    Each earlier turn's question is already standalone, so context carries over
+    several turns. A self-contained question is returned unchanged.
+    """
+    question = question.strip()
+    turns = [(q.strip(), a) for q, a in history if q.strip()]
+    if not turns:
         return question
-    before = entities(previous)
-    swap = _swapped(question)
+    previous, previous_answer = turns[-1]
+    named = entities(question, vocabulary)
+    if not _is_elliptical(question, named):
+        return question
+    before = entities(previous, vocabulary)
+    for kind, names in entities(previous_answer, vocabulary).items():
+        if kind not in before and len(names) == 1:
+            before[kind] = names
+    swap = _swapped(question, vocabulary)
     if swap is not None:
         rewritten, extra = previous, []
+        patterns = _patterns(vocabulary)
         for kind, names in swap.items():
             replacement = " og ".join(names)
-            if kind in before:
-                pattern = "|".join(ENTITIES[kind][name] for name in before[kind])
+            in_previous = [n for n in before.get(kind, []) if re.search(patterns[kind][n], rewritten, re.I)]
+            if in_previous:
+                pattern = "|".join(patterns[kind][name] for name in in_previous)
                 rewritten = re.sub(pattern, replacement, rewritten, flags=re.IGNORECASE)
             else:
                 extra.append(replacement)
         return _with_context(rewritten, extra) if extra else rewritten
     carried = [name for kind, names in before.items() if kind not in named for name in names]
+    if not carried or _CONNECTIVE.match(question):
+        carried += [w for w in _subject_words(previous, question) if w not in carried]
     return _with_context(question, carried) if carried else question
-
-
-def rewrite(question: str, history: list[str]) -> str:
-    """A standalone form of ``question`` given the earlier questions of the conversation.
-
-    Each earlier question is first made standalone itself, so context carries
-    over several turns. A self-contained question is returned unchanged.
-    """
-    previous = ""
-    for earlier in history:
-        if earlier.strip():
-            previous = _rewrite_one(earlier.strip(), previous)
-    return _rewrite_one(question.strip(), previous)

@@ -10,6 +10,7 @@ Every wait for the model is bounded by ``llm_timeout``.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -30,16 +31,16 @@ from langchain_core.exceptions import (
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from ollama import ResponseError
+from pydantic import SecretStr
 
 from assistant.answer import Answer, source_label
 from assistant.citecheck import build_citations, check_citations, is_refusal
-from assistant.followup import rewrite
 from assistant.prompts import answer_prompt, rewrite_prompt
-from assistant.retrieval import Filters, Passage
-from assistant.service import Assistant, scope_notice, uncovered_municipalities
-from assistant.settings import Settings, llm_api_key
+from assistant.retrieval import Passage
+from hfa_settings import Settings, llm_api_key
 
 TokenCallback = Callable[[str], None]
+log = logging.getLogger(__name__)
 
 
 class GenerationTimeout(TimeoutError):
@@ -77,7 +78,7 @@ def chat_model(settings: Settings) -> BaseChatModel:
         return ChatOpenAI(
             model=settings.llm_model,
             base_url=settings.llm_base_url or None,
-            api_key=api_key,
+            api_key=SecretStr(api_key),
             temperature=settings.llm_temperature,
             timeout=settings.llm_timeout,
             max_retries=settings.llm_max_retries,
@@ -166,13 +167,13 @@ def _fallback(extractive: Answer, reason: str, notice: str) -> Answer:
     return replace(
         extractive,
         fallback_reason=reason,
-        notices=[f"{notice} Du får det udtrukne svar i stedet.", *extractive.notices],
+        notices=(f"{notice} Du får det udtrukne svar i stedet.", *extractive.notices),
     )
 
 
 def _checked(extractive: Answer, text: str, settings: Settings) -> Answer:
     """The generated answer if its citations hold up, else the extractive one."""
-    passages = extractive.passages
+    passages = list(extractive.passages)
     check = check_citations(text, len(passages))
     if not check.text:
         return _fallback(extractive, "empty_output", "Sprogmodellen returnerede et tomt svar.")
@@ -182,10 +183,7 @@ def _checked(extractive: Answer, text: str, settings: Settings) -> Answer:
         return replace(extractive, mode=settings.llm_backend)
     if not check.cited:
         return _fallback(extractive, "no_citations", "Sprogmodellens svar henviste ikke til nogen kilde.")
-    citations = build_citations(check, passages)
-    extractive_scope = scope_notice({c.chunk.scope for c in extractive.citations})
-    notices = [n for n in extractive.notices if n not in extractive_scope]
-    notices += scope_notice({c.chunk.scope for c in citations})
+    notices = []
     if check.invalid:
         markers = ", ".join(f"[{n}]" for n in check.invalid)
         notices.append(f"Henvisninger til passager, der ikke findes ({markers}), er fjernet.")
@@ -195,76 +193,43 @@ def _checked(extractive: Answer, text: str, settings: Settings) -> Answer:
         extractive.question,
         check.text,
         False,
-        citations,
-        passages,
+        tuple(build_citations(check, passages)),
+        extractive.passages,
         searched=extractive.searched,
         mode=settings.llm_backend,
-        notices=notices,
-        unsupported_sentences=check.unsupported,
+        kind=extractive.kind,
+        notices=tuple(notices),
+        unsupported_sentences=tuple(check.unsupported),
     )
 
 
-def generate_answer(
-    assistant: Assistant,
-    question: str,
-    settings: Settings | None = None,
-    on_token: TokenCallback | None = None,
-    filters: Filters | None = None,
-    k: int | None = None,
-) -> Answer:
-    """Answer with the configured backend; the extractive answer when there is none or it fails."""
-    settings = settings or assistant.settings
-    extractive = assistant.ask(question, k=k, filters=filters)
-    if settings.llm_backend == "extractive" or not extractive.passages:
-        return extractive
-    if uncovered_municipalities(extractive.question, assistant.issuers):
-        return replace(extractive, mode=settings.llm_backend)  # no source states that municipality's rules
+def generate(extractive: Answer, settings: Settings, on_token: TokenCallback | None = None) -> Answer:
+    """The model's answer from the extractive answer's passages, checked; the extractive answer when it fails.
+
+    ``on_token`` sees the model's text as it streams, before the check: show it
+    as provisional and replace it with the returned answer.
+    """
     messages = answer_prompt(settings).format_messages(
-        question=extractive.question, passages=format_passages(extractive.passages)
+        question=extractive.searched or extractive.question, passages=format_passages(list(extractive.passages))
     )
     started = time.perf_counter()
     try:
         text = stream_text(chat_model(settings), messages, settings.llm_timeout, on_token)
         answer = _checked(extractive, text, settings)
-    except Exception as exc:  # noqa: BLE001 - any failure of the model means the extractive answer
+    except Exception as exc:  # any failure of the model means the extractive answer
+        log.warning("Sprogmodellen (%s) fejlede", settings.llm_backend, exc_info=exc)
         answer = _fallback(extractive, *failure_notice(exc, settings))
-    generated = (time.perf_counter() - started) * 1000
-    answer.timings_ms = extractive.timings_ms | {
-        "generate": generated,
-        "total": extractive.timings_ms.get("total", 0.0) + generated,
-    }
-    return answer
+    return replace(answer, timings_ms=answer.timings_ms | {"generate": (time.perf_counter() - started) * 1000})
 
 
-def rewrite_with_llm(history: list[str], question: str, settings: Settings) -> str:
-    """A follow-up question made standalone by the model; the rule-based rewrite on any failure."""
-    if settings.llm_backend == "extractive" or not history:
-        return rewrite(question, history)
+def rewrite_with_model(history: list[str], question: str, settings: Settings) -> str | None:
+    """A follow-up question made standalone by the model; None when the model fails or says nothing."""
     try:
         messages = rewrite_prompt(settings).format_messages(
             history="\n".join(f"{i}. {q}" for i, q in enumerate(history, start=1)), question=question
         )
         lines = stream_text(chat_model(settings), messages, settings.llm_timeout).strip().splitlines()
-    except Exception:  # noqa: BLE001 - the rule-based rewrite is always available
-        return rewrite(question, history)
-    return lines[0].strip() if lines else rewrite(question, history)
-
-
-class GenerativeAssistant:
-    """An assistant whose ``ask`` answers through the configured language model.
-
-    Same ``ask``/``retrieve`` as :class:`Assistant`, so batch users such as the
-    eval suite run in generative mode unchanged.
-    """
-
-    def __init__(self, assistant: Assistant, settings: Settings) -> None:
-        self.assistant = assistant
-        self.settings = settings
-
-    def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
-        """The passages for a question (as the extractive assistant finds them)."""
-        return self.assistant.retrieve(question, k=k, filters=filters)
-
-    def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
-        """A checked, generated answer (the extractive one when the model fails)."""
-        return generate_answer(self.assistant, question, self.settings, filters=filters, k=k)
+    except Exception as exc:  # the rule-based rewrite is always available
+        log.warning("Sprogmodellen kunne ikke omskrive opfølgningen", exc_info=exc)
+        return None
+    return lines[0].strip() if lines and lines[0].strip() else None

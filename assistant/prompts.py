@@ -10,7 +10,7 @@ from pathlib import Path
 
 from langchain_core.prompts import ChatPromptTemplate, PromptTemplate
 
-from assistant.settings import Settings
+from hfa_settings import Settings
 
 ANSWER_VARIABLES = frozenset({"question", "passages"})
 REWRITE_VARIABLES = frozenset({"history", "question"})

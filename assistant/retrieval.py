@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -12,7 +13,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.settings import Settings
+from hfa_settings import Settings
 from ingest.documents import Chunk
 from ingest.embeddings import embedder_id, make_embeddings
 from ingest.index import Catalog, IndexProblem, LexicalIndex, VectorIndex
@@ -42,6 +43,16 @@ class Filters:
 
     def __bool__(self) -> bool:
         return bool(self._conditions())
+
+
+class Searcher(Protocol):
+    """What answering needs of a retriever: the catalog it serves and a search (ours, or an eval baseline)."""
+
+    catalog: Catalog
+
+    def search(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+        """The k best passages for the question, best first."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -101,7 +112,7 @@ class HybridRetriever(BaseRetriever):
     def _lexical_ranking(self, question: str, filters: Filters, limit: int) -> list[tuple[str, float]]:
         scores = self.lexical.scores(question)
         order = np.argsort(-scores)
-        ranking = []
+        ranking: list[tuple[str, float]] = []
         for i in order:
             if scores[i] <= 0 or len(ranking) >= limit:
                 break
@@ -129,8 +140,19 @@ class HybridRetriever(BaseRetriever):
             for rank, (cid, chunk) in enumerate(((c, ch) for c, ch in found if ch), start=1)
         ]
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        k: int | None = None,
+        doc_ids: Sequence[str] = (),
+        scopes: Sequence[str] = (),
+        kinds: Sequence[str] = (),
+    ) -> list[Document]:
+        """The LangChain contract: ``invoke(q, k=3, scopes=["norddjurs"])``; ``Document.id`` is the chunk id."""
+        filters = Filters(doc_ids=tuple(doc_ids), scopes=tuple(scopes), kinds=tuple(kinds))
         return [
-            Document(page_content=p.chunk.text, metadata=p.chunk.metadata() | {"score": p.score})
-            for p in self.search(query)
+            Document(id=p.chunk.chunk_id, page_content=p.chunk.text, metadata=p.chunk.metadata() | {"score": p.score})
+            for p in self.search(query, k=k, filters=filters)
         ]

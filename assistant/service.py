@@ -1,23 +1,30 @@
-"""One entry point for answering: what the CLI and the app both call."""
+"""One conversational turn: what the app, ``hfa ask``, ``hfa chat`` and the eval runner all call.
+
+question + history + filters + mode → an immutable :class:`Answer`:
+follow-up rewrite → question analysis → retrieval → extractive answer in the
+form the question asks → (optionally) a generated answer checked against its
+sources → notices, computed once.
+"""
 
 from __future__ import annotations
 
-import re
+import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.answer import SCOPE_NAMES, Answer
-from assistant.extractive import (
-    cite,
-    compose,
-    inverse_document_frequencies,
-    score_sentences,
-    select_sentences,
-)
-from assistant.retrieval import Filters, HybridRetriever, Passage
-from assistant.settings import Settings
+from assistant.answer import Answer
+from assistant.compose import Draft, compose
+from assistant.corpus import Corpus
+from assistant.followup import rewrite
+from assistant.question import Analysis, analyze
+from assistant.retrieval import Filters, HybridRetriever, Passage, Searcher
+from hfa_settings import Settings
+from ingest.vocabulary import Vocabulary
+
+log = logging.getLogger(__name__)
 
 REFUSAL = (
     "Det kan jeg ikke finde et svar på i kilderne. "
@@ -25,55 +32,35 @@ REFUSAL = (
     "Se de nærmeste passager nedenfor, eller spørg din faglige leder."
 )
 EMPTY_QUESTION = "Skriv et spørgsmål."
-MUNICIPALITY = re.compile(r"\b([A-ZÆØÅ][a-zæøå]+(?:-[A-ZÆØÅ]?[a-zæøå]+)?)(?:s)? [Kk]ommune")
+ENGLISH_NOTICE = "Kilderne er på dansk; svaret citerer dem på dansk."
+FILTER_NOTICE = "Søgningen var afgrænset af et filter; andre kilder kan svare anderledes."
+TokenCallback = Callable[[str], None]
 
 
-def uncovered_municipalities(question: str, issuers: set[str]) -> list[str]:
-    """Municipalities named in the question ("Københavns Kommune") that no source is issued by.
-
-    The sources state the rules of the municipalities that issued them; for any
-    other municipality an answer from them would be a guess.
-    """
-    known = " ".join(issuers).lower()
-    named = {m.group(1) for m in MUNICIPALITY.finditer(question)}
-    return sorted(n for n in named if n.lower() not in known and n.lower().rstrip("s") not in known)
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """How strongly the passages support an answer."""
-
-    coverage: float
-    similarity: float
-
-    def sufficient(self, settings: Settings) -> bool:
-        """Whether to answer at all."""
-        return self.coverage >= settings.min_coverage and self.similarity >= settings.min_similarity
-
-
-def scope_notice(answer_scopes: set[str]) -> list[str]:
+def scope_notice(answer: Answer, vocabulary: Vocabulary) -> list[str]:
     """The notice that an answer rests on local rules of a municipality (none for national sources)."""
-    local = sorted(SCOPE_NAMES.get(s, s) for s in answer_scopes if s != "national")
+    local = sorted({vocabulary.scope_name(c.chunk) for c in answer.citations if c.chunk.scope != "national"})
     if not local:
         return []
-    if "national" in answer_scopes:
+    if any(c.chunk.scope == "national" for c in answer.citations):
         return [f"Bemærk: svaret blander national vejledning og lokale regler ({', '.join(local)})."]
     return [f"Bemærk: svaret bygger på lokale regler fra {', '.join(local)} og gælder kun der."]
 
 
 class Assistant:
-    """Retrieval plus extractive answering over the built index."""
+    """Retrieval plus answering over the built index."""
 
-    def __init__(self, settings: Settings, retriever: HybridRetriever) -> None:
+    def __init__(self, settings: Settings, retriever: Searcher, vocabulary: Vocabulary | None = None) -> None:
         self.settings = settings
         self.retriever = retriever
-        self.idf = inverse_document_frequencies(retriever.catalog.chunks.values())
-        self.issuers = {entry.issuer for entry in retriever.catalog.documents.values()}
+        self.vocabulary = vocabulary or Vocabulary.from_chunks(retriever.catalog.chunks.values())
+        self.corpus = Corpus(retriever.catalog.chunks.values(), self.vocabulary, retriever)
 
     @classmethod
     def open(cls, settings: Settings, embeddings: Embeddings | None = None) -> Assistant:
         """Open the index (raises IndexProblem with the fix when it is missing or stale)."""
-        return cls(settings, HybridRetriever.open(settings, embeddings))
+        retriever = HybridRetriever.open(settings, embeddings)
+        return cls(settings, retriever, Vocabulary.load(settings.index_dir, retriever.catalog.chunks.values()))
 
     def _truncate(self, question: str) -> tuple[str, list[str]]:
         question = " ".join(question.split())
@@ -83,37 +70,83 @@ class Assistant:
         return question[:limit], [f"Spørgsmålet var langt og er forkortet til {limit} tegn."]
 
     def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
-        """The passages for a question."""
-        return self.retriever.search(question, k=k, filters=filters)
+        """The passages for a question (expanded with the corpus' own spelling of its words)."""
+        analysis = analyze(question, self.vocabulary)
+        return self.retriever.search(analysis.search_text, k=k, filters=filters)
 
-    def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
-        """Answer from the sources, or say that they do not cover the question."""
-        started = time.perf_counter()
-        question, notices = self._truncate(question)
-        if not question:
-            return Answer(question, EMPTY_QUESTION, True, [], [], notices=notices)
-        passages = self.retrieve(question, k, filters)
-        retrieved = time.perf_counter()
-        scored = score_sentences(question, passages, self.idf)
-        evidence = Evidence(
-            coverage=max((s.evidence for s in scored), default=0.0),
-            similarity=max((p.dense or 0.0 for p in passages), default=0.0),
-        )
+    def _standalone(self, question: str, history: Sequence[Answer], settings: Settings) -> str:
+        """The question made standalone from the conversation so far (rule-based, or by the model)."""
+        if not history:
+            return question
+        if settings.llm_backend != "extractive":
+            from assistant.generation import rewrite_with_model
+
+            rewritten = rewrite_with_model([a.searched or a.question for a in history], question, settings)
+            if rewritten:
+                return rewritten
+        return rewrite(question, [(a.searched or a.question, a.text) for a in history], self.vocabulary)
+
+    def _notices(self, analysis: Analysis, answer: Answer, filters: Filters | None) -> list[str]:
+        notices = []
         if filters:
-            notices.append("Søgningen var afgrænset af et filter; andre kilder kan svare anderledes.")
-        uncovered = uncovered_municipalities(question, self.issuers)
-        if uncovered:
-            notices.append(f"Kilderne dækker ikke {', '.join(n + ' Kommune' for n in uncovered)}.")
-        if uncovered or not evidence.sufficient(self.settings):
-            answer = Answer(question, REFUSAL, True, [], passages, notices=notices)
-        else:
-            citations = cite(select_sentences(scored, self.settings.answer_max_sentences))
-            notices += scope_notice({c.chunk.scope for c in citations})
-            answer = Answer(question, compose(citations), False, citations, passages, notices=notices)
+            notices.append(FILTER_NOTICE)
+        if analysis.uncovered:
+            notices.append(f"Kilderne dækker ikke {', '.join(analysis.uncovered)}.")
+        if analysis.language == "en" and not answer.refused:
+            notices.append(ENGLISH_NOTICE)
+        return notices + scope_notice(answer, self.vocabulary)
+
+    def answer(
+        self,
+        question: str,
+        *,
+        history: Sequence[Answer] = (),
+        filters: Filters | None = None,
+        mode: str | None = None,
+        k: int | None = None,
+        on_token: TokenCallback | None = None,
+    ) -> Answer:
+        """Answer one turn of a conversation from the sources, or say that they do not cover it.
+
+        ``history`` holds the conversation's earlier answers (oldest first); a
+        follow-up ("Og i ICM?") is answered as the standalone question it stands
+        for. ``mode`` overrides the configured answer backend for this turn;
+        ``on_token`` receives a generated answer as it streams (before it is checked).
+        """
+        settings = self.settings.updated(llm_backend=mode) if mode else self.settings
+        started = time.perf_counter()
+        text, notices = self._truncate(question)
+        if not text:
+            return Answer(question, EMPTY_QUESTION, True, kind="refusal", notices=tuple(notices))
+        searched = self._standalone(text, history, settings)
+        analysis = analyze(searched, self.vocabulary)
+        passages = self.retriever.search(analysis.search_text, k=k, filters=filters)
+        retrieved = time.perf_counter()
+        draft = compose(analysis, passages, self.corpus, settings)
+        answer = self._extractive(text, searched, draft)
+        if settings.llm_backend != "extractive" and passages and not analysis.uncovered:
+            from assistant.generation import generate
+
+            answer = generate(answer, settings, on_token)
+        answer = replace(answer, notices=tuple(notices + self._notices(analysis, answer, filters)))
         done = time.perf_counter()
-        answer.timings_ms = {
-            "retrieve": (retrieved - started) * 1000,
-            "answer": (done - retrieved) * 1000,
-            "total": (done - started) * 1000,
-        }
-        return answer
+        timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000}
+        return replace(answer, timings_ms=answer.timings_ms | timings | {"total": (done - started) * 1000})
+
+    @staticmethod
+    def _extractive(question: str, searched: str, draft: Draft) -> Answer:
+        if draft.refused:
+            return Answer(
+                question, REFUSAL, True, (), draft.passages, searched, kind="refusal", evidence=draft.evidence
+            )
+        return Answer(
+            question,
+            draft.text,
+            False,
+            draft.citations,
+            draft.passages,
+            searched,
+            kind=draft.kind,
+            table=draft.table,
+            evidence=draft.evidence,
+        )

@@ -15,14 +15,12 @@ the similarity half is switched off where the baseline has no e5 similarity
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from assistant.retrieval import Filters, HybridRetriever, Passage
 from assistant.service import Assistant
-from assistant.settings import Settings
+from hfa_settings import Settings
 from ingest.documents import Chunk
 from ingest.index import Catalog
 from ingest.loaders import load_pages
@@ -122,10 +120,13 @@ class LangChainTutorialRetriever:
 def baseline_assistants(ours: Assistant) -> dict[str, Assistant]:
     """The baselines by name, each answering with our extractive answerer."""
     settings = ours.settings
-    without_e5_similarity = replace(settings, min_similarity=0.0)
+    hybrid = ours.retriever
+    if not isinstance(hybrid, HybridRetriever):
+        raise TypeError("Baselines bygges af vores hybride indeks.")
+    without_e5_similarity = settings.updated(min_similarity=0.0)
     tutorial = LangChainTutorialRetriever(tutorial_chunks(settings), minilm_embeddings(), settings.top_k)
     return {
         "langchain-tutorial": Assistant(without_e5_similarity, tutorial),
-        "bm25": Assistant(without_e5_similarity, LexicalOnlyRetriever(ours.retriever)),
-        "dense": Assistant(settings, DenseOnlyRetriever(ours.retriever)),
+        "bm25": Assistant(without_e5_similarity, LexicalOnlyRetriever(hybrid)),
+        "dense": Assistant(settings, DenseOnlyRetriever(hybrid)),
     }

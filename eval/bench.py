@@ -12,17 +12,18 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from assistant.service import Assistant
-from assistant.settings import load_settings
 from eval.gold import load_gold
 from eval.metrics import percentile, recall_at, reciprocal_rank
+from hfa_settings import load_settings
 from ingest.embeddings import make_embeddings
 from ingest.pipeline import run_ingest
 
 
-def _timed(action) -> float:
+def _timed(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
     return time.perf_counter() - started
@@ -41,11 +42,11 @@ def main() -> None:
     unchanged = _timed(lambda: run_ingest(settings, embeddings=embeddings))
     assistant = Assistant.open(settings, embeddings)
     items = load_gold()
-    assistant.ask(items[0].question)  # warm-up
+    assistant.answer(items[0].question)  # warm-up
     latencies, recalls, ranks = [], [], []
     for item in items:
         started = time.perf_counter()
-        answer = assistant.ask(item.question)
+        answer = assistant.answer(item.question)
         latencies.append((time.perf_counter() - started) * 1000)
         if not item.out_of_scope:
             passages = answer.to_json()["passages"]

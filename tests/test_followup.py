@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from assistant.followup import entities, rewrite
-from assistant.settings import PROJECT_ROOT
+from hfa_settings import PROJECT_ROOT
 
 CONVERSATIONS = yaml.safe_load((PROJECT_ROOT / "eval" / "conversations.yaml").read_text(encoding="utf-8"))
 

@@ -26,7 +26,7 @@ def _api_key(monkeypatch):
 def _settings(assistant, server, backend: str, **overrides):
     base_url = server.url + "/v1" if backend == "openai" else server.url
     values = {"llm_timeout": 2.0, "llm_max_retries": 2} | overrides
-    return replace(assistant.settings, llm_backend=backend, llm_model=MODEL, llm_base_url=base_url, **values)
+    return assistant.settings.updated(llm_backend=backend, llm_model=MODEL, llm_base_url=base_url, **values)
 
 
 def _generate(assistant, backend: str, replies: list[Reply], question: str = RULE, **overrides):
@@ -114,7 +114,7 @@ def test_slow_backend_returns_within_the_timeout(assistant, backend) -> None:
 
 
 def test_backend_down_falls_back_quickly(assistant) -> None:
-    settings = replace(assistant.settings, llm_backend="ollama", llm_model=MODEL, llm_base_url="http://127.0.0.1:9")
+    settings = assistant.settings.updated(llm_backend="ollama", llm_model=MODEL, llm_base_url="http://127.0.0.1:9")
     answer = generate_answer(assistant, RULE, settings)
     assert answer.fallback_reason == "unreachable" and "hfa doctor" in answer.notices[0]
 
@@ -204,9 +204,9 @@ def test_doctor_finds_the_model_or_says_what_to_do(assistant, backend) -> None:
     with SERVERS[backend]([]) as server:
         settings = _settings(assistant, server, backend)
         assert diagnose(settings).ok
-        missing = diagnose(replace(settings, llm_model="mangler"))
+        missing = diagnose(settings.updated(llm_model="mangler"))
         assert not missing.ok and "mangler" in " ".join(missing.lines)
-    down = diagnose(replace(settings, llm_base_url="http://127.0.0.1:9"))
+    down = diagnose(settings.updated(llm_base_url="http://127.0.0.1:9"))
     assert not down.ok and "HFA_LLM_BASE_URL" in " ".join(down.lines)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings, load_settings
+from hfa_settings import Settings, load_settings
 from ingest.index import Catalog, IndexProblem, LexicalIndex, VectorIndex
 from ingest.pipeline import run_ingest
 from ingest.text import sentence_spans
@@ -24,7 +24,7 @@ def small(tmp_path: Path) -> Settings:
         shutil.copy(CORPUS / name, corpus)
     manifest = (CORPUS / "manifest.toml").read_text(encoding="utf-8")
     (corpus / "manifest.toml").write_text(manifest, encoding="utf-8")
-    return load_settings(environ={}, corpus_dir=corpus, data_dir=tmp_path / "data")
+    return load_settings(corpus_dir=corpus, data_dir=tmp_path / "data")
 
 
 def _manifest_without_missing(settings: Settings) -> None:
@@ -125,7 +125,6 @@ def test_other_embedder_is_refused_until_rebuild(small: Settings, embeddings) ->
     _manifest_without_missing(small)
     run_ingest(small, embeddings=embeddings)
     other = load_settings(
-        environ={},
         corpus_dir=small.corpus_dir,
         data_dir=small.data_dir,
         embedding_backend="sentence-transformers",
@@ -138,7 +137,7 @@ def test_other_embedder_is_refused_until_rebuild(small: Settings, embeddings) ->
 def test_a_new_chunk_size_re_chunks_every_document(small: Settings, embeddings) -> None:
     _manifest_without_missing(small)
     run_ingest(small, embeddings=embeddings)
-    smaller = load_settings(environ={}, corpus_dir=small.corpus_dir, data_dir=small.data_dir, chunk_max_chars=400)
+    smaller = load_settings(corpus_dir=small.corpus_dir, data_dir=small.data_dir, chunk_max_chars=400)
     report = run_ingest(smaller, embeddings=embeddings)
     assert sorted(report.updated) == ["aarhus-slides", "norddjurs-kvalitetsstandard"]
     chunks = Catalog.load(small.index_dir).chunks.values()

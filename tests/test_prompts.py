@@ -1,14 +1,13 @@
 """The prompt files: loaded, checked for their variables, rendered with real passages."""
 
 import shutil
-from dataclasses import replace
 
 import pytest
 
 from assistant.citecheck import REFUSAL_PHRASE
 from assistant.generation import format_passages
 from assistant.prompts import answer_prompt, load_template, rewrite_prompt
-from assistant.settings import load_settings
+from hfa_settings import load_settings
 
 
 def test_answer_prompt_renders_rules_passages_and_question(assistant) -> None:
@@ -27,7 +26,7 @@ def test_answer_prompt_renders_rules_passages_and_question(assistant) -> None:
 
 
 def test_rewrite_prompt_renders_history_and_question() -> None:
-    [message] = rewrite_prompt(load_settings(environ={})).format_messages(
+    [message] = rewrite_prompt(load_settings()).format_messages(
         history="1. Hvor længe varer et CTI-forløb?", question="Og i ICM?"
     )
     assert "Hvor længe varer et CTI-forløb?" in message.content and "Og i ICM?" in message.content
@@ -35,13 +34,13 @@ def test_rewrite_prompt_renders_history_and_question() -> None:
 
 def test_missing_variable_when_rendering_is_an_error() -> None:
     with pytest.raises(KeyError):
-        answer_prompt(load_settings(environ={})).format_messages(question="Hvad er ICM?")
+        answer_prompt(load_settings()).format_messages(question="Hvad er ICM?")
 
 
 @pytest.mark.parametrize("text", ["Spørgsmål: {question}", "{question} {passages} {extra}"])
 def test_a_prompt_file_with_other_variables_is_rejected(tmp_path, text) -> None:
-    settings = replace(load_settings(environ={}), prompts_dir=tmp_path)
-    shutil.copy(load_settings(environ={}).prompts_dir / "system.txt", tmp_path)
+    settings = load_settings().updated(prompts_dir=tmp_path)
+    shutil.copy(load_settings().prompts_dir / "system.txt", tmp_path)
     (tmp_path / "answer.txt").write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match="answer.txt"):
         answer_prompt(settings)

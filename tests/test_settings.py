@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import load_settings
+from hfa_settings import load_settings
 
 
 def test_environment_overrides_file_and_defaults(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from assistant.service import REFUSAL
-from assistant.settings import PROJECT_ROOT
 from eval.bench_app import CHROMIUM, CHROMIUM_ARGS, ask, open_chat, running_app
+from hfa_settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 

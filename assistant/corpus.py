@@ -1,0 +1,71 @@
+"""The indexed documents' structure as answering needs it: sections, their chunks and sub-sections, term weights."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+
+from assistant.retrieval import Filters, Passage, Searcher
+from ingest.documents import Chunk
+from ingest.text import terms
+from ingest.vocabulary import Vocabulary
+
+SectionKey = tuple[str, str]  # (doc_id, section path)
+SEPARATOR = " › "
+
+
+def inverse_document_frequencies(chunks: Iterable[Chunk]) -> dict[str, float]:
+    """IDF of each term over the indexed chunks."""
+    frequencies: Counter[str] = Counter()
+    total = 0
+    for chunk in chunks:
+        frequencies.update(set(terms(chunk.stored_text())))
+        total += 1
+    return {t: math.log(1 + total / f) for t, f in frequencies.items()}
+
+
+class Corpus:
+    """Sections in document order, their chunks and children, IDF weights and the vocabulary."""
+
+    def __init__(self, chunks: Iterable[Chunk], vocabulary: Vocabulary, searcher: Searcher) -> None:
+        ordered = sorted(chunks, key=lambda c: (c.doc_id, c.start))
+        self.vocabulary = vocabulary
+        self.searcher = searcher
+        self.idf = inverse_document_frequencies(ordered)
+        self._sections: dict[SectionKey, list[Chunk]] = {}
+        for chunk in ordered:
+            self._sections.setdefault((chunk.doc_id, chunk.section), []).append(chunk)
+
+    def section_chunks(self, key: SectionKey) -> list[Chunk]:
+        """The chunks of one section, in document order."""
+        return self._sections.get(key, [])
+
+    def first_chunk(self, key: SectionKey) -> Chunk | None:
+        """The chunk a section starts with."""
+        chunks = self._sections.get(key)
+        return chunks[0] if chunks else None
+
+    def children(self, key: SectionKey) -> list[Chunk]:
+        """The first chunk of each direct sub-section, in document order."""
+        doc_id, path = key
+        prefix = path + SEPARATOR
+        return [
+            chunks[0]
+            for (d, p), chunks in self._sections.items()
+            if d == doc_id and p.startswith(prefix) and SEPARATOR not in p[len(prefix) :]
+        ]
+
+    @staticmethod
+    def parent(key: SectionKey) -> SectionKey | None:
+        """The section one level up, if any."""
+        doc_id, path = key
+        return (doc_id, path.rsplit(SEPARATOR, 1)[0]) if SEPARATOR in path else None
+
+    def scopes_of(self, municipalities: Iterable[str]) -> list[str]:
+        """The scopes of the documents issued by the named municipalities."""
+        return sorted({s for name in municipalities for s in self.vocabulary.municipalities.get(name, [])})
+
+    def search(self, question: str, k: int, filters: Filters | None = None) -> list[Passage]:
+        """Retrieve passages (used for the cells of a comparison)."""
+        return self.searcher.search(question, k=k, filters=filters)

@@ -1,0 +1,100 @@
+"""Whether the sources answer a question, and where the asked value stands (pure functions).
+
+The refusal signal separates silence from paraphrase with what the question
+itself says rather than one absolute similarity:
+
+- a municipality named that no document is issued by → silent;
+- a value asked for ("hvor mange", "telefonnummer", "hvornår") that no unit
+  near the top holds → silent;
+- otherwise the best units' share of the question's terms (repaired for
+  spelling, compounds counted partly), lowered by the share of content words
+  the corpus does not know at all; English questions, whose words the Danish
+  corpus cannot share, are judged by the dense similarity instead.
+
+The operating points are settings; ``hfa eval`` shows the trade-off curve.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from assistant.question import Analysis
+from assistant.retrieval import Passage
+from assistant.units import Unit
+from hfa_settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.extractive import ScoredUnit
+
+_NUMBER = r"(?:\d+(?:[.,]\d+)?(?:\s?[-–]\s?\d+(?:[.,]\d+)?)?|en|et|to|tre|fire|fem|seks|syv|otte|ni|ti|tolv)"
+_UNIT_OF_TIME = r"(?:dage|dag|døgn|uger|uge|måneder|måneders|måned|år|timer|time)"
+_MONTH = r"(?:januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december)"
+VALUE_PATTERNS: dict[str, re.Pattern[str]] = {
+    "duration": re.compile(
+        rf"\b(?:{_NUMBER}\s{_UNIT_OF_TIME}|uden tidsbegrænsning|tidsubegrænset|ikke tidsbegrænset)\b", re.I
+    ),
+    "deadline": re.compile(rf"\b(?:inden|senest|frist\w*(?: på| er)?|within)\s{_NUMBER}\s{_UNIT_OF_TIME}\b", re.I),
+    "count": re.compile(rf"\b(?:ca\.\s)?(?!en\b|et\b){_NUMBER}\s(?!{_UNIT_OF_TIME}\b)[a-zæøå]{{3,}}", re.I),
+    "date": re.compile(
+        rf"\b(?:\d{{1,2}}[-./]\d{{1,2}}[-./]\d{{2,4}}|\d{{1,2}}\.\s{_MONTH}\s\d{{4}}|{_MONTH}\s\d{{4}}|(?:19|20)\d{{2}})\b",
+        re.I,
+    ),
+    "amount": re.compile(r"\b\d+(?:[.,]\d+)*\s?(?:mio\.?\s?kr\.?|mia\.?\s?kr\.?|kr\.?|kroner|procent|%)", re.I),
+    "contact": re.compile(r"(?:Telefon:?\s?|Tlf\.?:?\s?)?\b\d{2}\s?\d{2}\s?\d{2}\s?\d{2}\b", re.I),
+    "mail": re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+", re.I),
+}
+
+
+def value_span(value_kind: str | None, unit: Unit) -> str | None:
+    """The first value of the asked kind in the unit, verbatim (a contact: phone, else mail)."""
+    kinds = ["contact", "mail"] if value_kind == "contact" else [value_kind or ""]
+    for kind in kinds:
+        pattern = VALUE_PATTERNS.get(kind)
+        if pattern is None:
+            continue
+        for quote in unit.quotes():
+            match = pattern.search(quote)
+            if match:
+                return match.group(0).strip()
+    return None
+
+
+def evidence_score(analysis: Analysis, scored: Sequence[ScoredUnit], settings: Settings) -> float:
+    """The best units' share of the question, lowered by the share of words the corpus does not know."""
+    best = max((s.evidence for s in scored[: settings.evidence_window]), default=0.0)
+    content = len(analysis.terms) + len(analysis.unknown)
+    unknown_share = len(analysis.unknown) / content if content else 0.0
+    return best - settings.unknown_weight * unknown_share
+
+
+def hard_refusal(analysis: Analysis, scored: Sequence[ScoredUnit], settings: Settings) -> bool:
+    """Silent whatever the threshold: an uncovered municipality, no units, or no unit with the asked value."""
+    if analysis.uncovered or not scored:
+        return True
+    return analysis.value_kind in settings.strict_values and not any(
+        value_span(analysis.value_kind, s.unit) for s in scored[: settings.evidence_window]
+    )
+
+
+def evidence(
+    analysis: Analysis, scored: Sequence[ScoredUnit], passages: Sequence[Passage], settings: Settings
+) -> float | None:
+    """The refusal signal on the ``min_coverage`` scale (None: silent at any threshold).
+
+    English questions are judged by the dense similarity, shifted onto the same scale.
+    """
+    if hard_refusal(analysis, scored, settings):
+        return None
+    similarity = max((p.dense or 0.0 for p in passages), default=0.0)
+    if analysis.language == "en":
+        return settings.min_coverage + similarity - settings.min_similarity_english
+    if similarity < settings.min_similarity:
+        return None
+    return evidence_score(analysis, scored, settings)
+
+
+def sufficient(signal: float | None, settings: Settings) -> bool:
+    """Whether the passages answer the question (False means: say the sources are silent)."""
+    return signal is not None and signal >= settings.min_coverage

