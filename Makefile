@@ -18,12 +18,13 @@ setup: $(BIN)/.installed
 
 run: setup
 	$(BIN)/hfa ingest
-	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) --browser.gatherUsageStats false
+	$(BIN)/hfa app --port $(PORT)
 
 test: setup
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	HF_HUB_OFFLINE=1 $(BIN)/pytest
 	# The eval gate: fails when a figure of ours drops below eval/thresholds.toml.
 	$(BIN)/hfa ingest

@@ -145,9 +145,9 @@ def _methods(question: str, vocabulary: Vocabulary) -> tuple[str, ...]:
 
 
 def _municipalities(question: str, vocabulary: Vocabulary) -> tuple[str, ...]:
-    return tuple(
-        name for name in vocabulary.municipalities if re.search(rf"\b{re.escape(name)}\w*", question, re.I)
-    ) + tuple(name for name in vocabulary.municipalities if _fold(name.lower()) in _fold(question.lower()).split())
+    """The known municipalities the question names (any case, also without æøå: "aarhus", "norddjurs'")."""
+    folded = _fold(question.lower())
+    return tuple(name for name in vocabulary.municipalities if re.search(rf"\b{re.escape(_fold(name.lower()))}", folded))
 
 
 def _uncovered(question: str, vocabulary: Vocabulary) -> tuple[str, ...]:
