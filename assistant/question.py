@@ -147,7 +147,9 @@ def _methods(question: str, vocabulary: Vocabulary) -> tuple[str, ...]:
 def _municipalities(question: str, vocabulary: Vocabulary) -> tuple[str, ...]:
     """The known municipalities the question names (any case, also without æøå: "aarhus", "norddjurs'")."""
     folded = _fold(question.lower())
-    return tuple(name for name in vocabulary.municipalities if re.search(rf"\b{re.escape(_fold(name.lower()))}", folded))
+    return tuple(
+        name for name in vocabulary.municipalities if re.search(rf"\b{re.escape(_fold(name.lower()))}", folded)
+    )
 
 
 def _uncovered(question: str, vocabulary: Vocabulary) -> tuple[str, ...]:
