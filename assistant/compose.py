@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from assistant.answer import Citation, Table
+from assistant.comparison import compare
 from assistant.corpus import Corpus
+from assistant.drafting import Draft, Numbering, shown
 from assistant.evidence import evidence, sufficient, value_span
 from assistant.extractive import ScoredUnit, coverage, score_units, select_units
 from assistant.question import Analysis
-from assistant.retrieval import Filters, Passage
+from assistant.retrieval import Passage
 from assistant.units import Unit, bullets, heading_span
 from hfa_settings import Settings
 from ingest.documents import Chunk
@@ -31,53 +32,6 @@ from ingest.text import terms
 
 NUMBER_WORDS = {"to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7, "otte": 8, "ni": 9, "ti": 10}
 MIN_LIST_ITEMS = 2
-
-
-@dataclass(frozen=True)
-class Draft:
-    """An extractive answer before notices: its text, citations and form (or a refusal)."""
-
-    text: str
-    citations: tuple[Citation, ...]
-    passages: tuple[Passage, ...]
-    kind: str
-    table: Table | None = None
-    refused: bool = False
-    evidence: float | None = None
-
-
-class Numbering:
-    """Numbers sources ``[n]`` by first use and collects the citations and the passages they are from."""
-
-    def __init__(self, passages: Sequence[Passage]) -> None:
-        self.passages = list(passages)
-        self.numbers: dict[str, int] = {}
-        self.citations: list[Citation] = []
-
-    def cite(self, unit: Unit) -> int:
-        """Cite every span of a unit under its chunk's number; returns the number."""
-        chunk = unit.chunk
-        n = self.numbers.setdefault(chunk.chunk_id, len(self.numbers) + 1)
-        if all(p.chunk.chunk_id != chunk.chunk_id for p in self.passages):
-            self.passages.append(Passage(len(self.passages) + 1, chunk, 0.0, None, 0.0))
-        for start, end in unit.spans:
-            if not any(c.chunk.chunk_id == chunk.chunk_id and c.start == start for c in self.citations):
-                self.citations.append(Citation(n, chunk, chunk.text[start:end], start, end))
-        return n
-
-    def draft(self, text: str, kind: str, table: Table | None = None) -> Draft:
-        """The draft answer with what was cited."""
-        return Draft(text, tuple(self.citations), tuple(self.passages), kind, table)
-
-
-def shown(unit: Unit) -> str:
-    """A unit as it stands in the answer text: lines of a block joined, spaces normalised."""
-    if unit.kind == "block":
-        return ", ".join(" ".join(line.split()) for line in unit.quotes()[0].splitlines() if line.strip())
-    if unit.kind == "list":
-        intro, *items = unit.quotes()
-        return "\n".join([" ".join(intro.split()), *(f"- {' '.join(i.split())}" for i in items)])
-    return unit.separator().join(" ".join(q.split()) for q in unit.quotes())
 
 
 def compose(analysis: Analysis, passages: Sequence[Passage], corpus: Corpus, settings: Settings) -> Draft:
@@ -216,81 +170,3 @@ def list_answer(
     lines = [f"{shown(head)} [{numbering.cite(head)}]"] if head else []
     lines += [f"- {shown(item)} [{numbering.cite(item)}]" for item in items]
     return numbering.draft("\n".join(lines), "list")
-
-
-# --- comparisons -----------------------------------------------------------
-
-
-def comparison_aspects(analysis: Analysis, settings: Settings) -> list[tuple[str, str]]:
-    """The aspects to compare: those the question names, else the default set (label, search words)."""
-    named = [
-        (label, words)
-        for label, words in settings.comparison_aspects
-        if set(terms(f"{label} {words}")) & analysis.terms
-    ]
-    return named or list(settings.comparison_aspects)
-
-
-def compare(analysis: Analysis, passages: Sequence[Passage], corpus: Corpus, settings: Settings) -> Draft | None:
-    """A table comparing the named methods aspect by aspect, each cell a cited unit (or empty)."""
-    columns = list(analysis.methods)
-    if len(columns) < 2:
-        return None
-    numbering = Numbering(passages)
-    rows = []
-    lines = []
-    for label, words in comparison_aspects(analysis, settings):
-        cells: list[tuple[int, ...]] = []
-        parts = []
-        for column in columns:
-            others = [m for m in corpus.vocabulary.methods if m != column]
-            best = best_cell(column, others, label, words, corpus, settings, analysis)
-            if best is None:
-                cells.append(())
-                continue
-            n = numbering.cite(best)
-            cells.append((n,))
-            parts.append(f"{column}: {shown(best)} [{n}]")
-        if any(cells):
-            rows.append((label, tuple(cells)))
-            lines.append(f"{label.capitalize()}:\n" + "\n".join(f"- {p}" for p in parts))
-    if not rows:
-        return None
-    return numbering.draft("\n".join(lines), "comparison", Table(tuple(columns), tuple(rows)))
-
-
-def best_cell(
-    method: str,
-    others: Sequence[str],
-    label: str,
-    words: str,
-    corpus: Corpus,
-    settings: Settings,
-    analysis: Analysis,
-) -> Unit | None:
-    """The unit that best describes one aspect of one method: in the method's own section, or naming only it."""
-    query = f"{method} {label} {words}"
-    filters = Filters(scopes=tuple(corpus.scopes_of(analysis.municipalities)))
-    aspect = _aspect_analysis(analysis, query, frozenset(terms(f"{label} {words}")))
-    best: tuple[float, Unit] | None = None
-    for passage in corpus.search(query, settings.comparison_k, filters):
-        own_section = _mentions(passage.chunk.section, method) and not any(
-            _mentions(passage.chunk.section, o) for o in others
-        )
-        for scored in score_units(aspect, [passage], corpus, settings):
-            text = scored.unit.text
-            names_only_it = _mentions(text, method) and not any(_mentions(text, o) for o in others)
-            if scored.coverage < settings.cell_min_coverage or not (own_section or names_only_it):
-                continue
-            value = scored.score + (settings.own_section_weight if own_section else 0.0)
-            if best is None or value > best[0]:
-                best = (value, scored.unit)
-    return best[1] if best else None
-
-
-def _aspect_analysis(analysis: Analysis, query: str, aspect_terms: frozenset[str]) -> Analysis:
-    return replace(analysis, question=query, terms=aspect_terms, kind="open", value_kind=None)
-
-
-def _mentions(text: str, name: str) -> bool:
-    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w])", text, re.I) is not None
