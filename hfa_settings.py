@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     # question names none, the passages searched per compared item, and how much
     # of an aspect a cell must cover.
     list_sections: int = Field(3, ge=1, le=20)
+    list_count_weight: float = Field(0.15, ge=0.0, le=5.0)
+    list_item_weight: float = Field(0.3, ge=0.0, le=5.0)
     comparison_aspects: tuple[tuple[str, str], ...] = (
         ("målgruppe", "målgruppen borgere"),
         ("formål", "formålet"),

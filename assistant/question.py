@@ -10,9 +10,11 @@ and the repairs are added to the search text, so BM25 and answer scoring see the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ingest.documents import Chunk
 from ingest.text import STOPWORDS, terms
 from ingest.vocabulary import MUNICIPALITY, Vocabulary
 
@@ -248,3 +250,20 @@ def _compound(word: str, known: dict[str, int]) -> str | None:
                 if best is None or score > best[0]:
                     best = (score, f"{stem} {tail}")
     return best[1] if best else None
+
+
+def preference(analysis: Analysis, vocabulary: Vocabulary) -> Callable[[Chunk], int] | None:
+    """How many of the question's named entities a chunk is about (None when it names none).
+
+    A chunk is about a method when its section heading names it, and about a
+    municipality when its document is issued by it.
+    """
+    scopes = {s for name in analysis.municipalities for s in vocabulary.municipalities.get(name, [])}
+    methods = [re.compile(rf"(?<![\w-]){re.escape(m)}(?![\w])", re.I) for m in analysis.methods]
+    if not (scopes or methods):
+        return None
+
+    def about(chunk: Chunk) -> int:
+        return int(chunk.scope in scopes) + int(any(m.search(chunk.section) for m in methods))
+
+    return about

@@ -63,13 +63,22 @@ def is_fragment(text: str) -> bool:
     return not stripped.endswith((".", "!", "?", ":", "”", '"')) and len(stripped.split()) < FRAGMENT_WORDS
 
 
-def heading_span(chunk: Chunk) -> tuple[int, int] | None:
-    """The span of the chunk's own section heading when the chunk starts with it."""
-    heading = chunk.section.rsplit(" › ", 1)[-1].strip()
-    first = PARAGRAPH.match(chunk.text)
-    if heading and first and " ".join(first.group(0).split()) == " ".join(heading.split()):
-        return first.span()
-    return None
+def leading_headings(chunk: Chunk) -> dict[str, tuple[int, int]]:
+    """The headings a chunk starts with (its own and its parents' without text of their own), by title."""
+    titles = {" ".join(t.split()) for t in chunk.section.split(" › ")}
+    found: dict[str, tuple[int, int]] = {}
+    for match in PARAGRAPH.finditer(chunk.text):
+        title = " ".join(match.group(0).split())
+        if title not in titles:
+            break
+        found[title] = match.span()
+    return found
+
+
+def heading_span(chunk: Chunk, title: str | None = None) -> tuple[int, int] | None:
+    """The span of a heading the chunk starts with: its own section's, or the one titled ``title``."""
+    wanted = " ".join((title or chunk.section.rsplit(" › ", 1)[-1]).split())
+    return leading_headings(chunk).get(wanted)
 
 
 def bullet_text(text: str, start: int, end: int) -> tuple[int, int]:
@@ -112,7 +121,7 @@ def chunk_units(chunk: Chunk, max_list_items: int = 12) -> list[Unit]:
     text = chunk.text
     units: list[Unit] = []
     heading = heading_span(chunk)
-    body_start = heading[1] if heading else 0
+    body_start = max((end for _, end in leading_headings(chunk).values()), default=0)
     paragraphs = _paragraphs(text, body_start)
     blocks = _blocks(text, paragraphs)
     in_block = [(s, e) for s, e, _ in blocks]
