@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from ingest.documents import Chunk
 from ingest.text import STOPWORDS, terms
-from ingest.vocabulary import MUNICIPALITY, Vocabulary
+from ingest.vocabulary import MUNICIPALITY, PARAGRAPH_REF, Vocabulary
 
 ENGLISH_WORDS = frozenset(
     "the what which who whom how when where why is are was were does do did can could should must may "
@@ -29,6 +29,10 @@ MIN_COMPOUND_PART = 3
 MIN_TYPO_LENGTH = 5
 WORD = re.compile(r"[^\W\d_][\w-]*", re.UNICODE)
 FOREIGN_MUNICIPALITY = re.compile(r"\b([A-ZÆØÅ][a-zæøå]+)(?:'s)? [Mm]unicipality\b")
+COUNTED = re.compile(r"\bhvor mange\s+([^\W\d_]{3,})", re.I)
+MONEY_WORDS = frozenset({"penge", "kroner", "kr"})
+# Words that only ask for a form of answer (contact details, a comparison), not what it is about.
+FORM_WORDS = frozenset("adresse adressen telefon telefonnummer telefonnummeret tlf mail kontaktinfo vs versus".split())
 LOWER_MUNICIPALITY = re.compile(r"\b([A-ZÆØÅa-zæøå][a-zæøå]+?)s? kommune\b")
 
 KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -55,7 +59,11 @@ VALUE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("deadline", re.compile(r"(frist\w*|deadline|senest)", re.I)),
     ("duration", re.compile(r"\b(hvor (lang|længe)|varighed\w*|varer|how long|duration)\b", re.I)),
     ("date", re.compile(r"\b(hvornår|hvilken dato|dato\w*|when|date|årstal)\b", re.I)),
-    ("amount", re.compile(r"\b(koste\w*|pris\w*|beløb\w*|kr|kroner|mio|how much|cost\w*|budget\w*)\b", re.I)),
+    (
+        "amount",
+        re.compile(r"\b(koste\w*|pris\w*|beløb\w*|kr|kroner|mio|hvor meget|how much|cost\w*|budget\w*)\b", re.I),
+    ),
+    ("amount", re.compile(r"\bhvor mange (penge|kroner|kr)\b", re.I)),
     ("count", re.compile(r"\b(hvor mange|antal\w*|how many|caseload\w*)\b", re.I)),
 )
 RULE_CUE = re.compile(r"^\s*(må|kan|skal|er det (tilladt|muligt|et krav)|har|may|can|must|is it)\b", re.I)
@@ -72,7 +80,9 @@ class Analysis:
     value_kind: str | None  # contact | deadline | duration | date | amount | count
     methods: tuple[str, ...]
     municipalities: tuple[str, ...]
-    uncovered: tuple[str, ...]  # "Odense Kommune": named, but no document is issued by it
+    uncovered: tuple[str, ...]  # "Odense Kommune", "§ 99": named, but no document is issued by it or cites it
+    scopes: tuple[str, ...]  # the scopes of the documents issued by the municipalities named
+    counted: str | None  # the noun of "hvor mange dage": a count must be of it
     repairs: tuple[str, ...]  # corpus spellings of words the corpus does not know as typed
     unknown: tuple[str, ...]  # content words neither the corpus nor a repair knows
     terms: frozenset[str] = field(default_factory=frozenset)
@@ -90,6 +100,7 @@ def analyze(question: str, vocabulary: Vocabulary) -> Analysis:
     language = _language(words, unknown)
     kind, value_kind = _kind(" ".join([question, *repairs]))
     methods = _methods(question, vocabulary)
+    municipalities = _municipalities(question, vocabulary)
     if kind == "list" and len(methods) >= 2 and value_kind is None and re.search(r"\bog\b|\band\b", question):
         kind = "comparison" if KIND_CUES[0][1].search(question) else kind
     return Analysis(
@@ -98,11 +109,15 @@ def analyze(question: str, vocabulary: Vocabulary) -> Analysis:
         kind=kind,
         value_kind=value_kind,
         methods=methods,
-        municipalities=_municipalities(question, vocabulary),
-        uncovered=_uncovered(question, vocabulary),
-        repairs=tuple(repairs),
+        municipalities=municipalities,
+        uncovered=_uncovered(question, vocabulary)
+        + _uncited_paragraphs(question, vocabulary)
+        + _unknown_names(words, unknown),
+        scopes=tuple(sorted({s for n in municipalities for s in vocabulary.municipalities[n]})),
+        counted=_counted(question, vocabulary) if language == "da" else None,
+        repairs=tuple(dict.fromkeys(repairs)),
         unknown=tuple(unknown),
-        terms=frozenset(terms(" ".join([question, *repairs]))) - frozenset(terms(" ".join(repaired))),
+        terms=frozenset(terms(_without_cues(_replaced(question, repaired, repairs)))),
     )
 
 
@@ -167,6 +182,38 @@ def _uncovered(question: str, vocabulary: Vocabulary) -> tuple[str, ...]:
     return tuple(dict.fromkeys(uncovered))
 
 
+def _without_cues(text: str) -> str:
+    """The text without the words that only say what form the answer takes ("forskellen", "vs", "nævn")."""
+    return WORD.sub(lambda m: "" if _is_cue(m.group(0)) else m.group(0), text)
+
+
+def _replaced(question: str, repaired: list[str], repairs: list[str]) -> str:
+    """The question with each repaired word replaced by its corpus spelling."""
+    fixes = dict(zip(repaired, repairs, strict=True))
+    return WORD.sub(lambda m: "-".join(fixes.get(p.lower(), p) for p in m.group(0).split("-")), question)
+
+
+def _unknown_names(words: list[str], unknown: list[str]) -> tuple[str, ...]:
+    """Proper names (capitalised, not opening the question) that no document uses: "Copenhagen", "Finland"."""
+    return tuple(dict.fromkeys(w for w in words[1:] if w[:1].isupper() and w.lower() in unknown))
+
+
+def _uncited_paragraphs(question: str, vocabulary: Vocabulary) -> tuple[str, ...]:
+    """§-references in the question ("§ 99") that no document cites."""
+    known = {p.replace(" ", "") for p in vocabulary.paragraphs}
+    asked = [m.group(1) for m in PARAGRAPH_REF.finditer(question)]
+    return tuple(f"§ {p}" for p in dict.fromkeys(asked) if p.replace(" ", "") not in known)
+
+
+def _counted(question: str, vocabulary: Vocabulary) -> str | None:
+    """What "hvor mange …" counts (its noun), when the corpus knows the word; money is an amount, not a count."""
+    match = COUNTED.search(question)
+    noun = match.group(1).lower() if match else None
+    if noun is None or noun in MONEY_WORDS or not any(w.startswith(noun[:-2]) for w in vocabulary.words):
+        return None
+    return noun
+
+
 def _fold(word: str) -> str:
     """A word with æøå written as people type them without a Danish keyboard."""
     return word.replace("æ", "ae").replace("ø", "oe").replace("å", "aa")
@@ -184,7 +231,7 @@ def _folded_index(words: tuple[tuple[str, int], ...]) -> dict[str, str]:
 
 
 def _repair(words: list[str], vocabulary: Vocabulary) -> tuple[list[str], list[str], list[str]]:
-    """The question's words the corpus does not know, their corpus spellings, and the words that stay unknown."""
+    """Unknown words of the question, their corpus spellings (pairwise), and the words that stay unknown."""
     known = vocabulary.words
     folded = _folded_index(tuple(sorted(known.items())))
     repaired: list[str] = []
@@ -200,7 +247,7 @@ def _repair(words: list[str], vocabulary: Vocabulary) -> tuple[list[str], list[s
                 repairs.append(fixed)
             elif not _part_of_known(word, known) and not _is_cue(word):
                 unknown.append(word)
-    return repaired, list(dict.fromkeys(repairs)), list(dict.fromkeys(unknown))
+    return repaired, repairs, list(dict.fromkeys(unknown))
 
 
 def _part_of_known(word: str, known: dict[str, int]) -> bool:
@@ -217,7 +264,7 @@ def _part_of_known(word: str, known: dict[str, int]) -> bool:
 
 def _is_cue(word: str) -> bool:
     """A word that says what kind of answer is wanted ("adresse", "forskellen"), not what it is about."""
-    return any(cue.fullmatch(word) for _, cue in (*KIND_CUES, *VALUE_CUES))
+    return any(cue.fullmatch(word) for _, cue in KIND_CUES) or word.lower() in FORM_WORDS
 
 
 def _typo(word: str, known: dict[str, int]) -> str | None:
@@ -245,7 +292,7 @@ def _compound(word: str, known: dict[str, int]) -> str | None:
             stem = head[: len(head) - len(link)] if link and head.endswith(link) else head
             if link and not head.endswith(link):
                 continue
-            if stem in known and tail in known:
+            if stem in known and tail in known and not {stem, tail} & (STOPWORDS | ENGLISH_WORDS):
                 score = min(known[stem], known[tail])
                 if best is None or score > best[0]:
                     best = (score, f"{stem} {tail}")
