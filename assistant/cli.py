@@ -140,10 +140,6 @@ def ingest(settings: Settings, rebuild: bool) -> None:
         sys.exit(2)
 
 
-def _filters(scope: tuple[str, ...], doc: tuple[str, ...], kind: tuple[str, ...]) -> Filters:
-    return Filters(doc_ids=doc, scopes=scope, kinds=kind)
-
-
 @main.command()
 @click.argument("question")
 @click.option("--k", "k", type=click.IntRange(1, 50), help="Antal passager at hente.")
@@ -180,13 +176,25 @@ def ask(
     from assistant.service import Assistant
 
     assistant = Assistant.open(settings.updated(llm_backend=mode))
-    filters = _filters(scope, doc, kind)
-    questions = (line.strip() for line in sys.stdin) if question == "-" else iter([question])
-    for text in questions:
-        if not text and question == "-":
-            continue
-        answer = assistant.answer(text, filters=filters, k=k)
+    filters = Filters.resolve(assistant.retriever.catalog, scope, doc, kind)
+    if question != "-":
+        answer = assistant.answer(question, filters=filters, k=k)
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else format_text(answer))
+        return
+    failed = 0
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            failed += 1
+            reason = f"Linje {number} på stdin er ikke gyldig UTF-8 ({exc.reason}) og er sprunget over."
+            click.echo(json.dumps({"line": number, "error": reason}, ensure_ascii=False) if as_json else reason)
+            continue
+        if text:
+            answer = assistant.answer(text, filters=filters, k=k)
+            click.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else format_text(answer))
+    if failed:
+        sys.exit(2)
 
 
 @main.command()

@@ -44,6 +44,30 @@ class Filters:
     def __bool__(self) -> bool:
         return bool(self._conditions())
 
+    @classmethod
+    def resolve(
+        cls, catalog: Catalog, scopes: Sequence[str] = (), doc_ids: Sequence[str] = (), kinds: Sequence[str] = ()
+    ) -> Filters:
+        """Filter values as a user types them, matched case-insensitively to the indexed documents.
+
+        Raises:
+            ValueError: a value no indexed document has (Danish, naming the choices).
+        """
+        documents = catalog.documents.values()
+        return cls(
+            doc_ids=_matched(doc_ids, {d.doc_id for d in documents}, "dokument"),
+            scopes=_matched(scopes, {d.scope for d in documents}, "scope"),
+            kinds=_matched(kinds, {d.kind for d in documents}, "dokumenttype"),
+        )
+
+
+def _matched(values: Sequence[str], known: set[str], what: str) -> tuple[str, ...]:
+    by_fold = {k.casefold(): k for k in known}
+    unknown = [v for v in values if v.casefold() not in by_fold]
+    if unknown:
+        raise ValueError(f"Ukendt {what}: {', '.join(unknown)}. Vælg mellem: {', '.join(sorted(known))}.")
+    return tuple(by_fold[v.casefold()] for v in values)
+
 
 Preference = Callable[[Chunk], int]
 
