@@ -120,8 +120,8 @@ def chunk_units(chunk: Chunk, max_list_items: int = 12) -> list[Unit]:
     """Every quotable unit of a chunk, in document order."""
     text = chunk.text
     units: list[Unit] = []
-    heading = heading_span(chunk)
-    body_start = max((end for _, end in leading_headings(chunk).values()), default=0)
+    headings = sorted(leading_headings(chunk).values())
+    body_start = headings[-1][1] if headings else 0
     paragraphs = _paragraphs(text, body_start)
     blocks = _blocks(text, paragraphs)
     in_block = [(s, e) for s, e, _ in blocks]
@@ -131,9 +131,9 @@ def chunk_units(chunk: Chunk, max_list_items: int = 12) -> list[Unit]:
         if not any(bs <= ps and pe <= be for bs, be in in_block)
         for s, e in ((ps + a, ps + b) for a, b in sentence_spans(text[ps:pe]))
     ]
-    if heading and (sentences or blocks):
+    if headings and (sentences or blocks):
         first = min([*sentences, *[(s, e) for s, e, _ in blocks]])
-        units.append(Unit(chunk, "heading", (heading, first)))
+        units.append(Unit(chunk, "heading", (*headings, first)))
     units += [Unit(chunk, "block", ((s, e),)) for s, e, _ in blocks]
     for start, end in sentences:
         sentence = text[start:end]
