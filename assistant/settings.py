@@ -60,6 +60,14 @@ class Settings:
     llm_temperature: float = 0.0
     llm_timeout: float = 30.0
     llm_max_retries: int = 2
+    # Ingest reliability (issue 11). A second `hfa ingest` waits this long for the
+    # running one before it stops. No chunk exceeds `chunk_hard_max_chars` (text
+    # without sentence breaks is cut at whitespace near it). A document with more
+    # text than `max_document_chars` is refused: embedding costs ~0.25 ms per
+    # character on 2 cores, so 2 million characters take ~8 minutes.
+    ingest_lock_wait_seconds: float = 30.0
+    chunk_hard_max_chars: int = 2000
+    max_document_chars: int = 2_000_000
 
     @property
     def index_dir(self) -> Path:

@@ -159,7 +159,7 @@ class _FailingIndex(VectorIndex):
 
 def _consistent(settings: Settings, embeddings) -> Catalog:
     catalog = Catalog.load(settings.index_dir)
-    assert _stored_ids(settings, embeddings) >= set(catalog.chunks)
+    assert _stored_ids(settings, embeddings) == set(catalog.chunks)
     assert set(LexicalIndex.load(settings.index_dir).chunk_ids) == set(catalog.chunks)
     return catalog
 
