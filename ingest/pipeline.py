@@ -198,10 +198,11 @@ def compare_stores(catalog: Catalog, vectors: VectorIndex, index_dir: Path) -> S
 def checkpoint(name: str) -> None:
     """A named step of the write sequence; the crash tests stop the process here.
 
-    With ``HFA_TEST_PAUSE_AT=name`` the process announces the step on stderr and
-    stops itself (SIGSTOP), so a test can kill it exactly there or let it go on.
+    With ``HFA_TEST_PAUSE_AT=name[,name…]`` the process announces the step on
+    stderr and stops itself (SIGSTOP) each time it gets there, so a test can kill
+    it exactly there or let it go on (SIGCONT).
     """
-    if os.environ.get(PAUSE_VARIABLE) == name:
+    if name in os.environ.get(PAUSE_VARIABLE, "").split(","):
         print(f"hfa-pause {name}", file=sys.stderr, flush=True)
         os.kill(os.getpid(), signal.SIGSTOP)
 
@@ -273,7 +274,10 @@ def _open_vectors(settings: Settings, embeddings: Embeddings, rebuild: bool, rep
     except UnreadableStore as exc:
         if not rebuild:
             raise
+        from chromadb.api.client import SharedSystemClient
+
         shutil.rmtree(exc.path)
+        SharedSystemClient.clear_system_cache()  # chromadb caches the broken client per path
         report.repairs.append(f"Vektorlageret {exc.path} kunne ikke åbnes ({exc.detail}) og er bygget forfra.")
         return VectorIndex(settings, embeddings)
 
