@@ -125,6 +125,14 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
     llm_timeout: float = Field(30.0, gt=0.0, le=3600.0)
     llm_max_retries: int = Field(2, ge=0, le=10)
+    # Ingest reliability. A second `hfa ingest` waits this long for the running one
+    # before it stops. No chunk exceeds `chunk_hard_max_chars` (text without
+    # sentence breaks is cut at whitespace near it). A document with more text than
+    # `max_document_chars` is refused: embedding costs ~0.25 ms per character on
+    # 2 cores, so 2 million characters take ~8 minutes.
+    ingest_lock_wait_seconds: float = Field(30.0, ge=0.0, le=86400.0)
+    chunk_hard_max_chars: int = Field(2000, ge=200, le=100_000)
+    max_document_chars: int = Field(2_000_000, ge=1000, le=100_000_000)
     # Logging: a rotating file in the data directory.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
