@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -81,7 +80,7 @@ class EntryPointGroup(click.Group):
 @click.version_option(package_name="hfa")
 @click.pass_context
 def main(ctx: click.Context, data_dir: Path | None, corpus_dir: Path | None, verbose: bool) -> None:
-    r"""Housing First-assistenten: svar med kilder fra Housing First-dokumenterne.
+    """Housing First-assistenten: svar med kilder fra Housing First-dokumenterne.
 
     \b
     Kom i gang:
@@ -102,7 +101,7 @@ def main(ctx: click.Context, data_dir: Path | None, corpus_dir: Path | None, ver
 @click.pass_obj
 @_friendly_errors
 def ingest(settings: Settings, rebuild: bool, check: bool) -> None:
-    r"""Indlæs dokumenterne i corpus/ (kun ændrede dokumenter indlejres igen).
+    """Indlæs dokumenterne i corpus/ (kun ændrede dokumenter indlejres igen).
 
     Hver indlæsning retter først indekset til efter kataloget (fx efter en
     afbrudt indlæsning). Kører en anden indlæsning, ventes der på den.
@@ -191,7 +190,7 @@ def ask(
     as_json: bool,
     mode: str | None,
 ) -> None:
-    r"""Stil et spørgsmål og få et svar med kilder.
+    """Stil et spørgsmål og få et svar med kilder.
 
     \b
     Eksempler:
@@ -274,7 +273,7 @@ def sources(settings: Settings) -> None:
 @click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535), help="Porten.")
 @click.pass_obj
 def app(settings: Settings, host: str, port: int) -> None:
-    r"""Start chatten i browseren (Streamlit) på http://HOST:PORT.
+    """Start chatten i browseren (Streamlit) på http://HOST:PORT.
 
     \b
     Eksempel:
@@ -286,7 +285,8 @@ def app(settings: Settings, host: str, port: int) -> None:
     command += ["--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     env = {**os.environ, "HFA_DATA_DIR": str(settings.data_dir), "HFA_CORPUS_DIR": str(settings.corpus_dir)}
     click.echo(f"Chatten kører på http://{host}:{port} (stop med Ctrl-C).", err=True)
-    sys.exit(subprocess.call(command, env=env))
+    # Streamlit takes this process's place, so a signal that stops `hfa app` stops the chat.
+    os.execve(sys.executable, command, env)
 
 
 main.add_command(chat)

@@ -30,7 +30,7 @@ def chat(
     kind: tuple[str, ...],
     mode: str | None,
 ) -> None:
-    r"""Samtale i terminalen: ét spørgsmål pr. linje; opfølgende spørgsmål forstås ud fra de forrige.
+    """Samtale i terminalen: ét spørgsmål pr. linje; opfølgende spørgsmål forstås ud fra de forrige.
 
     En tom linje starter en ny samtale.
 

@@ -101,6 +101,7 @@ def analyze(question: str, vocabulary: Vocabulary) -> Analysis:
     kind, value_kind = _kind(" ".join([question, *repairs]))
     methods = _methods(question, vocabulary)
     municipalities = _municipalities(question, vocabulary)
+    uncovered = _uncovered(question, vocabulary) + _uncited_paragraphs(question, vocabulary)
     if kind == "list" and len(methods) >= 2 and value_kind is None and re.search(r"\bog\b|\band\b", question):
         kind = "comparison" if KIND_CUES[0][1].search(question) else kind
     return Analysis(
@@ -110,9 +111,7 @@ def analyze(question: str, vocabulary: Vocabulary) -> Analysis:
         value_kind=value_kind,
         methods=methods,
         municipalities=municipalities,
-        uncovered=_uncovered(question, vocabulary)
-        + _uncited_paragraphs(question, vocabulary)
-        + _unknown_names(words, unknown),
+        uncovered=uncovered + _unknown_names(words, unknown, uncovered),
         scopes=tuple(sorted({s for n in municipalities for s in vocabulary.municipalities[n]})),
         counted=_counted(question, vocabulary) if language == "da" else None,
         repairs=tuple(dict.fromkeys(repairs)),
@@ -193,9 +192,17 @@ def _replaced(question: str, repaired: list[str], repairs: list[str]) -> str:
     return WORD.sub(lambda m: "-".join(fixes.get(p.lower(), p) for p in m.group(0).split("-")), question)
 
 
-def _unknown_names(words: list[str], unknown: list[str]) -> tuple[str, ...]:
-    """Proper names (capitalised, not opening the question) that no document uses: "Copenhagen", "Finland"."""
-    return tuple(dict.fromkeys(w for w in words[1:] if w[:1].isupper() and w.lower() in unknown))
+def _unknown_names(words: list[str], unknown: list[str], named: tuple[str, ...]) -> tuple[str, ...]:
+    """Proper names (capitalised, not opening the question) that no document uses: "Copenhagen", "Finland".
+
+    A name already reported as an uncovered municipality ("Københavns" of "Københavns Kommune") is not repeated.
+    """
+    already = " ".join(named).lower()
+    return tuple(
+        dict.fromkeys(
+            w for w in words[1:] if w[:1].isupper() and w.lower() in unknown and w.lower().rstrip("s") not in already
+        )
+    )
 
 
 def _uncited_paragraphs(question: str, vocabulary: Vocabulary) -> tuple[str, ...]:
@@ -241,7 +248,13 @@ def _repair(words: list[str], vocabulary: Vocabulary) -> tuple[list[str], list[s
         for word in raw.lower().split("-"):
             if len(word) < MIN_COMPOUND_PART or word in STOPWORDS or word in ENGLISH_WORDS or word in known:
                 continue
-            fixed = folded.get(word) or folded.get(_fold(word)) or _typo(word, known) or _compound(word, known)
+            fixed = (
+                folded.get(word)
+                or folded.get(_fold(word))
+                or _typo(word, known)
+                or _compound(word, known)
+                or _known_head(word, known)
+            )
             if fixed:
                 repaired.append(word)
                 repairs.append(fixed)
@@ -251,15 +264,14 @@ def _repair(words: list[str], vocabulary: Vocabulary) -> tuple[list[str], list[s
 
 
 def _part_of_known(word: str, known: dict[str, int]) -> bool:
-    """Whether the word ends or starts a corpus compound ("reformen" in "hjemløshedsreformen"), or inflects one."""
-    if len(word) < MIN_TYPO_LENGTH:
-        return False
-    return any(
-        k.endswith(word)
-        or k.startswith(word)
-        or (len(k) >= MIN_TYPO_LENGTH and word.startswith(k) and len(word) - len(k) <= 3)
-        for k in known
-    )
+    """Whether the word is part of a corpus word ("reformen" in "hjemløshedsreformen")."""
+    return len(word) >= MIN_TYPO_LENGTH and any(k.endswith(word) or k.startswith(word) for k in known)
+
+
+def _known_head(word: str, known: dict[str, int]) -> str | None:
+    """The longest corpus word a compound the corpus does not use starts with ("klagefristen" → "klage")."""
+    heads = [k for k in known if len(k) >= MIN_TYPO_LENGTH and word.startswith(k) and len(word) - len(k) >= 3]
+    return max(heads, key=len) if heads else None
 
 
 def _is_cue(word: str) -> bool:
@@ -283,6 +295,16 @@ def _typo(word: str, known: dict[str, int]) -> str | None:
     return max(candidates)[1] if candidates else None
 
 
+def _inflected_from(word: str, known: dict[str, int]) -> str | None:
+    """The corpus word itself, or the corpus word it inflects ("fristen" → "frist")."""
+    if word in known:
+        return word
+    for cut in range(1, 4):
+        if len(word) - cut >= MIN_COMPOUND_PART + 1 and word[:-cut] in known:
+            return word[:-cut]
+    return None
+
+
 def _compound(word: str, known: dict[str, int]) -> str | None:
     """Two corpus words (with a linking s/e) that make up the word: bostøttemetode → bostøtte metode."""
     best: tuple[int, str] | None = None
@@ -292,10 +314,11 @@ def _compound(word: str, known: dict[str, int]) -> str | None:
             stem = head[: len(head) - len(link)] if link and head.endswith(link) else head
             if link and not head.endswith(link):
                 continue
-            if stem in known and tail in known and not {stem, tail} & (STOPWORDS | ENGLISH_WORDS):
-                score = min(known[stem], known[tail])
+            base = _inflected_from(tail, known)
+            if stem in known and base and not {stem, base} & (STOPWORDS | ENGLISH_WORDS):
+                score = min(known[stem], known[base])
                 if best is None or score > best[0]:
-                    best = (score, f"{stem} {tail}")
+                    best = (score, f"{stem} {base}")
     return best[1] if best else None
 
 

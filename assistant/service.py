@@ -128,7 +128,7 @@ class Assistant:
             from assistant.generation import generate
 
             answer = generate(answer, settings, on_token)
-        answer = replace(answer, notices=tuple(notices + self._notices(analysis, answer, filters)))
+        answer = replace(answer, notices=(*notices, *answer.notices, *self._notices(analysis, answer, filters)))
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000}
         return replace(answer, timings_ms=answer.timings_ms | timings | {"total": (done - started) * 1000})

@@ -83,7 +83,7 @@ def test_long_sections_are_split_between_sentences() -> None:
     purpose = [c for c in chunks if c.section == "1.1. Formål"]
     assert len(purpose) == 10
     assert all(c.text.count("Borgeren") == 3 and c.text.endswith("støtte.") for c in purpose)
-    assert [c.text for c in chunks if c.section == "1.2. Målgruppe"] == ["Borgere i hjemløshed."]
+    assert [c.text for c in chunks if c.section == "1.2. Målgruppe"] == ["1.2. Målgruppe\n\nBorgere i hjemløshed."]
 
 
 def _run_on_chunks(text: str) -> tuple[str, list]:
