@@ -363,14 +363,14 @@ def concurrent_ingests(workspace: Workspace) -> str:
     return f"{shown} → den ventende: {stdout.splitlines()[0][:50]}"
 
 
-def killed_at(point: str, rebuild: bool = False) -> Callable[[Workspace], str]:
+def killed_at(point: str) -> Callable[[Workspace], str]:
     """SIGKILL while a changed document is written, the change withdrawn, then the next ingest."""
 
     def case(workspace: Workspace) -> str:
         original = change_document(workspace)
         kill(workspace.start("ingest", pause_at=point, HFA_EMBEDDING_BATCH_SIZE="4"))
         restore_document(workspace, original)
-        return repairs(workspace.hfa("ingest", *(["--rebuild"] if rebuild else [])))
+        return repairs(workspace.hfa("ingest"))
 
     return case
 
@@ -401,7 +401,6 @@ CASES: list[tuple[str, Callable[[Workspace], str]]] = [
     ("PDF med kun ejer-kodeord", added_file("laast.pdf", owner_locked_pdf, "statsrefusion på 50 procent")),
     ("to samtidige indlæsninger", concurrent_ingests),
     *((f"SIGKILL ved '{point}'", killed_at(point)) for point in KILL_POINTS),
-    ("SIGKILL ved 'vectors', så --rebuild", killed_at("vectors", rebuild=True)),
 ]
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import shutil
 import signal
@@ -64,12 +63,15 @@ Progress = Callable[[int], None]
 # The crash tests stop an ingest at a named step of the write sequence (see `checkpoint`).
 PAUSE_VARIABLE = "HFA_TEST_PAUSE_AT"
 
-log = logging.getLogger(__name__)
-
 
 @dataclass
 class IngestReport:
-    """What one ingest run did."""
+    """What one ingest run did.
+
+    ``failed``: file → why it was not read (it keeps its previous index);
+    ``skipped``: file → why it was not even looked at (a link out of corpus/);
+    ``repairs``: what was wrong with the index before the run and was fixed.
+    """
 
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -103,11 +105,6 @@ class StoreDiff:
     extra_vectors: frozenset[str]
     missing_vectors: frozenset[str]
     lexical_matches: bool
-
-    @property
-    def consistent(self) -> bool:
-        """Whether both stores hold exactly the catalog's chunks."""
-        return not self.extra_vectors and not self.missing_vectors and self.lexical_matches
 
     def describe(self, catalog: Catalog, vectors: VectorIndex) -> list[str]:
         """One Danish line per mismatch."""
