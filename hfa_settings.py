@@ -125,6 +125,14 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
     llm_timeout: float = Field(30.0, gt=0.0, le=3600.0)
     llm_max_retries: int = Field(2, ge=0, le=10)
+    # Claim check of generated answers (assistant/citecheck.py): a cited sentence
+    # is supported when its cited passages hold every number, date, §-reference
+    # and name in it and at least `claim_min_overlap` of its other content words.
+    # The generated answer is replaced by the extractive one when its first cited
+    # sentence is unsupported or more than `claim_max_unsupported_share` of its
+    # sentences are (measured on tests/data/model_replies.yaml).
+    claim_min_overlap: float = fraction(0.5)
+    claim_max_unsupported_share: float = fraction(0.5)
     # Logging: a rotating file in the data directory.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
