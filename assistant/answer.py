@@ -7,6 +7,7 @@ from typing import Any
 
 from assistant.retrieval import Passage
 from ingest.documents import Chunk
+from ingest.vocabulary import NATIONAL
 
 NOT_DESCRIBED = "ikke beskrevet i kilderne"
 
@@ -95,6 +96,14 @@ class Answer:
             seen.setdefault(citation.n, citation.chunk)
         return sorted(seen.items())
 
+    @property
+    def by_scope(self) -> dict[str, list[int]]:
+        """The citation numbers per scope of their source ("national", "norddjurs" …), national first."""
+        scopes: dict[str, list[int]] = {}
+        for n, chunk in self.sources():
+            scopes.setdefault(chunk.scope, []).append(n)
+        return dict(sorted(scopes.items(), key=lambda item: item[0] != NATIONAL))
+
     def to_json(self) -> dict[str, Any]:
         """The JSON object of ``hfa ask --json`` and ``hfa chat --json``."""
         return {
@@ -110,6 +119,7 @@ class Answer:
             "evidence": None if self.evidence is None else round(self.evidence, 4),
             "notices": list(self.notices),
             "citations": [c.to_json() for c in self.citations],
+            "by_scope": self.by_scope,
             "passages": [passage_json(p) for p in self.passages],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
