@@ -18,7 +18,9 @@ from streamlit.delta_generator import DeltaGenerator
 from assistant.answer import NOT_DESCRIBED, Answer
 from assistant.feedback import feedback_path, record
 from assistant.logs import configure_logging, log_path
+from assistant.question import analyze
 from assistant.retrieval import Filters
+from assistant.scopes import differences, sides
 from assistant.service import Assistant
 from assistant.transcript import to_markdown
 from hfa_settings import LLM_BACKENDS, Settings, load_settings
@@ -49,6 +51,7 @@ MODE_NAMES = {
 }
 ERROR_TEXT = "Der skete en fejl, da svaret skulle findes. Prøv igen, eller formulér spørgsmålet anderledes."
 NEAREST_SHOWN = 3
+COMPARE_PAGE = "app_pages/compare.py"
 log = logging.getLogger("app")
 
 
@@ -130,11 +133,32 @@ def comparison_table(answer: Answer) -> None:
     if table is None:
         return
     quotes = {c.n: c.quote for c in answer.citations}
-    rows = {
-        aspect: [" ".join(f"[{n}] {' '.join(quotes[n].split())}" for n in cell) or NOT_DESCRIBED for cell in cells]
-        for aspect, cells in table.rows
-    }
+
+    def cell(row: int, column: int) -> str:
+        quoted = table.cell_quotes(row, column) or [(n, quotes[n]) for n in table.rows[row][1][column]]
+        return " ".join(f"[{n}] {' '.join(text.split())}" for n, text in quoted) or NOT_DESCRIBED
+
+    rows = {aspect: [cell(r, c) for c in range(len(cells))] for r, (aspect, cells) in enumerate(table.rows)}
     st.table(pd.DataFrame.from_dict(rows, orient="index", columns=list(table.columns)))
+
+
+def national_beside_local(answer: Answer, assistant: Assistant) -> None:
+    """The citations by who issued them, side by side, with where they differ (when national meets local)."""
+    found = sides(
+        answer, assistant.vocabulary, analyze(answer.searched or answer.question, assistant.vocabulary).municipalities
+    )
+    if not found:
+        return
+    for note in differences(found, assistant.vocabulary):
+        st.info(plain(f"Forskel: {note}"), icon=":material/compare_arrows:")
+    for column, side in zip(st.columns(len(found)), found, strict=True):
+        with column:
+            st.markdown(f"**{plain(side.name)}**")
+            quotes = "".join(f"<p>[{c.n}] {html.escape(' '.join(c.quote.split()))}</p>" for c in side.citations)
+            if quotes:
+                st.markdown(html_block(quotes, "hfa-side"), unsafe_allow_html=True)
+            else:
+                st.caption("Svaret citerer intet herfra.")
 
 
 def show_answer(answer: Answer, assistant: Assistant) -> None:
@@ -143,8 +167,16 @@ def show_answer(answer: Answer, assistant: Assistant) -> None:
         st.caption(plain(f"Søgte efter: {answer.searched}"))
     if answer.table is not None:
         comparison_table(answer)
+        st.page_link(
+            COMPARE_PAGE,
+            label="Åbn sammenligningen med alle aspekter og download den",
+            icon=":material/table_view:",
+            query_params={"metode": list(answer.table.columns)},
+        )
     else:
         st.markdown(answer_html(answer.text), unsafe_allow_html=True)
+    if not answer.refused:
+        national_beside_local(answer, assistant)
     for notice in answer.notices:
         st.caption(plain(notice))
     for sentence in answer.unsupported_sentences:
@@ -314,4 +346,10 @@ def main() -> None:
     download(download_slot, turns)
 
 
-main()
+if __name__ == "__main__":
+    st.navigation(
+        [
+            st.Page(main, title="Chat", icon=":material/chat:", default=True),
+            st.Page(COMPARE_PAGE, title="Sammenlign metoder", icon=":material/table_view:", url_path="sammenlign"),
+        ]
+    ).run()

@@ -82,9 +82,9 @@ class Settings(BaseSettings):
     value_weight: float = Field(0.3, ge=0.0, le=5.0)
     # Answer forms: how many of the best passages' sections are searched for the
     # asked list; the comparison rows (label shown, search words) used when the
-    # question or `hfa compare` names none, the passages searched per cell, how
-    # much of an aspect's words a quoted unit must cover, and how many units a
-    # cell of `hfa compare` quotes at most.
+    # question or `hfa compare` names none, the passages searched per row (each
+    # method's cell is chosen among their units), how much of a row's words a
+    # quoted unit must cover, and how many units a cell of `hfa compare` quotes.
     list_sections: int = Field(3, ge=1, le=20)
     comparison_aspects: tuple[tuple[str, str], ...] = (
         ("målgruppe", "målgruppe målgruppen henvendt"),
@@ -93,11 +93,11 @@ class Settings(BaseSettings):
         ("faser", "faser faserne fase"),
         ("caseload", "caseload borgere pr medarbejder"),
         ("team og organisering", "organisering tværfagligt team medarbejder støtteperson"),
-        ("kontakthyppighed", "intensitet intensiv"),
+        ("kontakthyppighed", "intensitet intensiteten timer variere"),
         ("afslutning", "afslutning afslutningen overdragelse overdrages tidsubegrænset længe"),
         ("hvor støtten gives", "hjem udgående lokalmiljøet"),
     )
-    comparison_k: int = Field(8, ge=1, le=50)
+    comparison_k: int = Field(30, ge=1, le=200)
     cell_min_coverage: float = fraction(0.2)
     cell_units: int = Field(2, ge=1, le=5)
     # The refusal signal (assistant/evidence.py): below either threshold the

@@ -52,13 +52,22 @@ class Table:
 
     columns: tuple[str, ...]
     rows: tuple[tuple[str, tuple[tuple[int, ...], ...]], ...]
+    # Per row and cell the quoted units as shown, one per number: a passage may
+    # be quoted in several cells with different units (empty: not recorded).
+    quotes: tuple[tuple[tuple[str, ...], ...], ...] = ()
+
+    def cell_quotes(self, row: int, column: int) -> list[tuple[int, str]]:
+        """The numbers of one cell with the text quoted under each (empty when not recorded)."""
+        if not self.quotes:
+            return []
+        return list(zip(self.rows[row][1][column], self.quotes[row][column], strict=True))
 
     def to_json(self) -> dict[str, Any]:
-        """``{"columns": [...], "rows": [{"aspect": ..., "cells": [[n, ...], ...]}]}``."""
-        return {
-            "columns": list(self.columns),
-            "rows": [{"aspect": aspect, "cells": [list(cell) for cell in cells]} for aspect, cells in self.rows],
-        }
+        """``{"columns": [...], "rows": [{"aspect": ..., "cells": [[n, ...], ...], "quotes": [[text, ...], ...]}]}``."""
+        rows = [{"aspect": aspect, "cells": [list(cell) for cell in cells]} for aspect, cells in self.rows]
+        for row, quotes in zip(rows, self.quotes, strict=False):
+            row["quotes"] = [list(cell) for cell in quotes]
+        return {"columns": list(self.columns), "rows": rows}
 
 
 @dataclass(frozen=True)

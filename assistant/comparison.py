@@ -24,7 +24,7 @@ from typing import Any
 from assistant.answer import NOT_DESCRIBED, Citation, Table
 from assistant.corpus import SEPARATOR, Corpus, SectionKey
 from assistant.drafting import Draft, Numbering, shown
-from assistant.extractive import score_units, select_units
+from assistant.extractive import ScoredUnit, score_units, select_units
 from assistant.question import Analysis, analyze
 from assistant.retrieval import Filters, Passage
 from assistant.units import BULLET, Unit, chunk_units, is_fragment
@@ -35,13 +35,15 @@ from ingest.vocabulary import Vocabulary
 
 OFFERED_ROW = "Tilbydes i"
 OFFER_CUE = re.compile(r"\b(?:anvend|bevilg|tilbyd|visiter)\w*", re.I)
-# What stands between two names of an enumeration: "CTI, ICM og ACT", "CTI-metoden, ICM-metoden eller", "ICM- og CTI-".
-ENUMERATION_GAP = re.compile(r"(?:-\w*)?\s*(?:,|og|eller|samt|/|&)?\s*", re.I)
+# What stands between two names of an enumeration: "CTI, ICM og ACT", "CTI-metoden, ICM-metoden eller", "ICM- og
+# CTI-", "Assertive Community Treatment (ACT) og Intensive …".
+ENUMERATION_GAP = re.compile(r"(?:-\w*)?[\s()]*(?:,|og|eller|samt|/|&)?[\s()]*", re.I)
 CLOSING = (".", "!", "?", ":", "”", '"', ")")
 # A sentence that refers back to the one before ("Den ydes af …"): about what its paragraph is about.
 BACK_REFERENCE = re.compile(r"(?:Den|Det|Denne|Dette|De)\b")
 # A sentence about methods in the plural ("Fælles for de tre metoder", "bostøttemetoderne") is about none alone.
 PLURAL = re.compile(r"\w*metoder(?:ne)?\b", re.I)
+WORD = re.compile(r"[^\W\d_]{3,}")
 
 Aspect = tuple[str, str]  # row label, search words (the label's own words when empty)
 
@@ -93,8 +95,9 @@ class MethodTable:
 
     def table(self) -> Table:
         """The aspect rows as citation markers (the table of a chat answer)."""
-        rows = tuple((label, tuple(tuple(dict.fromkeys(q.n for q in c)) for c in cells)) for label, cells in self.rows)
-        return Table(self.methods, rows)
+        rows = tuple((label, tuple(tuple(q.n for q in cell) for cell in cells)) for label, cells in self.rows)
+        quotes = tuple(tuple(tuple(q.text for q in cell) for cell in cells) for _, cells in self.rows)
+        return Table(self.methods, rows, quotes)
 
     def sources(self) -> list[tuple[int, Chunk]]:
         """Each cited passage once, by its number."""
@@ -138,18 +141,25 @@ class MethodNames:
     in any case. A unit speaking of methods in the plural is about none alone;
     a unit naming methods is about its subject; one naming none
     (or opening with "Den"/"Det" …) is about its paragraph's subject, else
-    about the method whose own section it stands in, or the only method its
-    section names. Sections beside a method's own ones that name no method
-    ("4.1. Individuel støtteindsats …" beside "4.3. CTI – …") are common to it.
+    about the method whose own section it stands in, the only method its
+    section names, or the only method its municipality offers (Norddjurs'
+    quality standard describes CTI throughout). Sections beside a method's own
+    ones that name no method ("4.1. Individuel støtteindsats …" beside
+    "4.3. CTI – …") are common to it.
     """
 
     def __init__(self, corpus: Corpus) -> None:
-        vocabulary = corpus.vocabulary
-        self.patterns = _patterns(tuple((name, tuple(aliases)) for name, aliases in vocabulary.methods.items()))
+        self.patterns = _patterns(corpus.vocabulary)
+        self._seen: dict[str, list[tuple[int, int, str]]] = {}
         texts: dict[SectionKey, list[str]] = {}
-        for chunk in sorted(corpus.searcher.catalog.chunks.values(), key=lambda c: (c.doc_id, c.start)):
-            texts.setdefault((chunk.doc_id, chunk.section), []).append(chunk.text)
+        for chunk in _chunks(corpus):
+            texts.setdefault(_key(chunk), []).append(chunk.text)
         self.section_methods = {key: self.named(" ".join(parts)) for key, parts in texts.items()}
+        self.sole_offer: dict[str, str] = {}
+        for _, scopes, units in _municipal_units(corpus, ()):
+            offered = [m for m in corpus.vocabulary.methods if offer_unit(m, units, self)]
+            if len(offered) == 1:
+                self.sole_offer |= dict.fromkeys(scopes, offered[0])
         self.common: dict[str, set[SectionKey]] = {}
         for method, (doc_id, parent) in self._method_parents():
             self.common.setdefault(method, set()).update(
@@ -173,12 +183,21 @@ class MethodNames:
         return parents
 
     def mentions(self, text: str) -> list[tuple[int, int, str]]:
-        """Every naming of a method: (start, end, method), in order."""
-        return sorted((m.start(), m.end(), name) for name, pattern in self.patterns for m in pattern.finditer(text))
+        """Every naming of a method: (start, end, method), in order (remembered: a table asks about a unit often)."""
+        found = self._seen.get(text)
+        if found is None:
+            found = self._seen[text] = _mentions(text, self.patterns)
+        return found
 
     def named(self, text: str) -> list[str]:
         """The methods named, each once, in order of first naming."""
-        return list(dict.fromkeys(name for _, _, name in self.mentions(text)))
+        return _named(self.mentions(text))
+
+    def unnamed(self, text: str) -> str:
+        """The text without its namings of methods."""
+        for start, end, _ in reversed(self.mentions(text)):
+            text = text[:start] + text[end:]
+        return text
 
     def subject(self, text: str) -> str | None:
         """The method a text is about: the one named first, unless it opens an enumeration of several."""
@@ -199,8 +218,8 @@ class MethodNames:
         return named[0] if len(named) == 1 else None
 
     def about(self, unit: Unit, method: str) -> bool:
-        """Whether a unit is about the method (see the class)."""
-        if PLURAL.search(unit.text):
+        """Whether a unit is about the method (see the class); a unit that is only a name is about nothing."""
+        if PLURAL.search(unit.text) or not WORD.search(self.unnamed(unit.text)):
             return False
         if self.mentions(unit.text) and not BACK_REFERENCE.match(unit.text):
             return self.subject(unit.text) == method
@@ -208,13 +227,23 @@ class MethodNames:
         if self.mentions(paragraph):
             return self.subject(paragraph) == method
         chunk = unit.chunk
-        return self.own_section(chunk.section) == method or self.section_methods.get(_key(chunk)) == [method]
+        return (
+            self.own_section(chunk.section) == method
+            or self.section_methods.get(_key(chunk)) == [method]
+            or (not self.section_methods.get(_key(chunk)) and self.sole_offer.get(chunk.scope) == method)
+        )
 
     def common_to(self, unit: Unit, method: str) -> bool:
         """Whether a unit describes the methods in common: in a section beside the method's, naming no other alone."""
         named = self.named(unit.text)
         in_common = _key(unit.chunk) in self.common.get(method, set())
         return in_common and self.subject(unit.text) is None and (not named or method in named)
+
+
+@lru_cache(maxsize=4)
+def method_names(corpus: Corpus) -> MethodNames:
+    """The method names of a corpus, learned once per opened index."""
+    return MethodNames(corpus)
 
 
 def _key(chunk: Chunk) -> SectionKey:
@@ -229,13 +258,33 @@ def _paragraph(unit: Unit) -> str:
     return text[start : end if end >= 0 else len(text)]
 
 
+Patterns = tuple[tuple[str, re.Pattern[str]], ...]
+
+
+def _patterns(vocabulary: Vocabulary) -> Patterns:
+    return _compiled(tuple((name, tuple(aliases)) for name, aliases in vocabulary.methods.items()))
+
+
 @lru_cache(maxsize=8)
-def _patterns(methods: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+def _compiled(methods: tuple[tuple[str, tuple[str, ...]], ...]) -> Patterns:
     compiled = []
     for name, aliases in methods:
         long_names = "".join(f"|(?i:(?<!\\w){re.escape(a)}(?!\\w))" for a in aliases)
         compiled.append((name, re.compile(rf"(?<![\w-]){re.escape(name)}(?!\w){long_names}")))
     return tuple(compiled)
+
+
+def _mentions(text: str, patterns: Patterns) -> list[tuple[int, int, str]]:
+    return sorted((m.start(), m.end(), name) for name, pattern in patterns for m in pattern.finditer(text))
+
+
+def _named(mentions: Iterable[tuple[int, int, str]]) -> list[str]:
+    return list(dict.fromkeys(name for _, _, name in mentions))
+
+
+def methods_named(text: str, vocabulary: Vocabulary) -> list[str]:
+    """The methods the index knows that a text names, each once, in order ("CTI-metoden" → CTI)."""
+    return _named(_mentions(text, _patterns(vocabulary)))
 
 
 def comparison_aspects(analysis: Analysis, settings: Settings) -> list[Aspect]:
@@ -301,54 +350,55 @@ def method_table(
     ``per_cell`` is how many units a cell quotes at most (default ``cell_units``).
     """
     methods = tuple(methods or corpus.vocabulary.methods)
-    names = MethodNames(corpus)
+    names = method_names(corpus)
     cell_settings = settings.updated(answer_max_sentences=per_cell or settings.cell_units)
     numbering = Numbering(passages)
-    rows = tuple(
-        (
-            aspect[0],
-            tuple(_quote(numbering, cell_units(m, aspect, corpus, cell_settings, scopes, names)) for m in methods),
-        )
-        for aspect in aspects or settings.comparison_aspects
-    )
+    rows = []
+    for aspect in aspects or settings.comparison_aspects:
+        scored = aspect_units(aspect, corpus, settings, scopes)
+        units = [cell_units(m, scored, cell_settings, names) for m in methods]
+        rows.append((aspect[0], tuple(_quote(numbering, u) for u in units)))
     offer_rows = tuple(
         (name, tuple(_quote(numbering, offer_unit(m, units, names)) for m in methods))
-        for name, units in (_municipal_units(corpus, settings, scopes) if offered else [])
+        for name, _, units in (_municipal_units(corpus, scopes) if offered else [])
     )
-    return MethodTable(methods, rows, offer_rows, tuple(numbering.citations), tuple(numbering.passages), tuple(scopes))
+    return MethodTable(
+        methods, tuple(rows), offer_rows, tuple(numbering.citations), tuple(numbering.passages), tuple(scopes)
+    )
 
 
 def _quote(numbering: Numbering, units: Iterable[Unit]) -> Cell:
     return tuple(Quote(numbering.cite(unit), unit) for unit in units)
 
 
-def cell_units(
-    method: str, aspect: Aspect, corpus: Corpus, settings: Settings, scopes: Sequence[str], names: MethodNames
-) -> list[Unit]:
-    """The best units (at most ``answer_max_sentences``) about one aspect of one method.
+def aspect_units(aspect: Aspect, corpus: Corpus, settings: Settings, scopes: Sequence[str]) -> list[ScoredUnit]:
+    """The units of the passages retrieved for an aspect that cover enough of it, best first.
 
-    The first comes from the method's own sections when one of them covers the
-    aspect; the others are the next best anywhere (at least ``answer_keep_share``
-    of the first's score, no near-duplicates). Only when no unit about the
-    method covers the aspect are units common to it and its siblings quoted.
+    The aspect's words are searched and scored like a question (with the kind
+    of value they ask for), not cut off by a chunk boundary.
     """
-    query = f"{method} {aspect[1] or aspect[0]}"
-    analysis = analyze(query, corpus.vocabulary)
-    analysis = replace(analysis, kind="open", terms=analysis.terms - frozenset(terms(method)))
-    passages = corpus.search(query, settings.comparison_k, Filters(scopes=tuple(scopes)))
-    scored = [
+    words = aspect[1] or aspect[0]
+    analysis = replace(analyze(words, corpus.vocabulary), kind="open")
+    passages = corpus.search(words, settings.comparison_k, Filters(scopes=tuple(scopes)))
+    return [
         s
         for s in score_units(analysis, passages, corpus, settings)
         if s.coverage >= settings.cell_min_coverage and not _cut_off(s.unit)
     ]
+
+
+def cell_units(method: str, scored: Sequence[ScoredUnit], settings: Settings, names: MethodNames) -> list[Unit]:
+    """The best units (at most ``answer_max_sentences``) about one method among an aspect's scored units.
+
+    The first unit comes from the method's own sections when one of them covers
+    the aspect; the others are the next best anywhere (at least
+    ``answer_keep_share`` of the first's score, no near-duplicates). Only when
+    no unit about the method covers the aspect are units common to it and its
+    siblings quoted.
+    """
     ranked = [s for s in scored if names.about(s.unit, method)]
-    if not ranked and method in names.common:
-        common = corpus.search(aspect[1] or aspect[0], settings.comparison_k, Filters(scopes=tuple(scopes)))
-        ranked = [
-            s
-            for s in score_units(analysis, common, corpus, settings)
-            if s.coverage >= settings.cell_min_coverage and names.common_to(s.unit, method) and not _cut_off(s.unit)
-        ]
+    if not ranked:
+        ranked = [s for s in scored if names.common_to(s.unit, method)]
     if not ranked:
         return []
     first = next((s for s in ranked if names.own_section(s.unit.chunk.section) == method), ranked[0])
@@ -364,16 +414,21 @@ def _cut_off(unit: Unit) -> bool:
     return ends_chunk and not line.rstrip().endswith(CLOSING) and not BULLET.match(line) and not is_fragment(line)
 
 
-def _municipal_units(corpus: Corpus, settings: Settings, scopes: Sequence[str]) -> list[tuple[str, list[Unit]]]:
-    """Each municipality in the index (within ``scopes``) by name, with the units of its documents in order."""
+def _chunks(corpus: Corpus) -> list[Chunk]:
+    """Every indexed chunk in document order."""
+    return sorted(corpus.searcher.catalog.chunks.values(), key=lambda c: (c.doc_id, c.start))
+
+
+def _municipal_units(corpus: Corpus, scopes: Sequence[str]) -> list[tuple[str, list[str], list[Unit]]]:
+    """Each municipality in the index (within ``scopes``): its name, its scopes and its documents' units in order."""
     vocabulary = corpus.vocabulary
-    chunks = sorted(corpus.searcher.catalog.chunks.values(), key=lambda c: (c.doc_id, c.start))
+    chunks = _chunks(corpus)
     found = []
     for name, own in vocabulary.municipalities.items():
         if scopes and not set(own) & set(scopes):
             continue
-        units = [u for c in chunks if c.scope in own for u in chunk_units(c, settings.max_list_items)]
-        found.append((vocabulary.scope_names.get(own[0], f"{name} Kommune") if own else name, units))
+        units = [u for c in chunks if c.scope in own for u in chunk_units(c)]
+        found.append((vocabulary.scope_names.get(own[0], f"{name} Kommune") if own else name, own, units))
     return found
 
 

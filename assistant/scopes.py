@@ -1,0 +1,88 @@
+"""National guidance beside local rules: an answer's citations by who issued them, and where they differ (pure).
+
+Shown when an answer cites both national and local sources, or its question
+names a municipality: one side per scope ("National vejledning", "Norddjurs
+Kommune" — names from the vocabulary), and the differences the quotes
+themselves show: the methods each side names, and the durations each states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.answer import Answer, Citation
+from assistant.comparison import methods_named
+from assistant.comparison_export import danish_list
+from assistant.evidence import VALUE_PATTERNS
+from ingest.vocabulary import NATIONAL, Vocabulary
+
+NATIONAL_NAME = "National vejledning"
+NUMBER_WORDS = dict(
+    zip("en to tre fire fem seks syv otte ni ti elleve tolv".split(), map(str, range(1, 13)), strict=True)
+)
+
+
+@dataclass(frozen=True)
+class Side:
+    """One scope's part of an answer: its name and the citations from its sources."""
+
+    scope: str
+    name: str
+    citations: tuple[Citation, ...]
+
+
+def scope_name(scope: str, vocabulary: Vocabulary) -> str:
+    """How a scope is named beside the others ("National vejledning", "Norddjurs Kommune")."""
+    return NATIONAL_NAME if scope == NATIONAL else vocabulary.scope_names.get(scope, scope)
+
+
+def sides(answer: Answer, vocabulary: Vocabulary, municipalities: Sequence[str] = ()) -> list[Side]:
+    """National and local citations side by side (national first), or none when the answer is not both.
+
+    ``municipalities`` are those the question names: their sides are shown even
+    when the answer cites nothing of theirs, and then the national side too.
+    """
+    named = [s for m in municipalities for s in vocabulary.municipalities.get(m, [])]
+    scopes = list(dict.fromkeys([*answer.by_scope, *named]))
+    if NATIONAL not in scopes and named:
+        scopes.insert(0, NATIONAL)
+    if NATIONAL not in scopes or len(scopes) < 2:
+        return []
+    scopes.sort(key=lambda s: s != NATIONAL)
+    return [
+        Side(scope, scope_name(scope, vocabulary), tuple(c for c in answer.citations if c.chunk.scope == scope))
+        for scope in scopes
+    ]
+
+
+def _durations(citations: Sequence[Citation]) -> list[str]:
+    """The durations the quotes state, numbers written as digits ("ni måneder" → "9 måneder")."""
+    found = []
+    for citation in citations:
+        for match in VALUE_PATTERNS["duration"].finditer(citation.quote):
+            words = match.group(0).lower().split()
+            found.append(" ".join(NUMBER_WORDS.get(w, w) for w in words))
+    return list(dict.fromkeys(found))
+
+
+def differences(found: Sequence[Side], vocabulary: Vocabulary) -> list[str]:
+    """Where a local side differs from the national one in the methods or durations its quotes name."""
+    if not found or found[0].scope != NATIONAL:
+        return []
+    national = found[0]
+    national_methods = methods_named(" ".join(c.quote for c in national.citations), vocabulary)
+    national_durations = _durations(national.citations)
+    notes = []
+    for local in found[1:]:
+        methods = methods_named(" ".join(c.quote for c in local.citations), vocabulary)
+        if national_methods and methods and set(methods) != set(national_methods):
+            notes.append(
+                f"{NATIONAL_NAME} nævner {danish_list(national_methods)}; {local.name} nævner {danish_list(methods)}."
+            )
+        durations = _durations(local.citations)
+        if national_durations and durations and set(durations) != set(national_durations):
+            notes.append(
+                f"Varighed: {NATIONAL_NAME} {danish_list(national_durations)}; {local.name} {danish_list(durations)}."
+            )
+    return notes
