@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from assistant.answer import NOT_DESCRIBED, Answer
+from assistant.answer import NOT_DESCRIBED, Answer, source_label
 from assistant.feedback import feedback_path, record
 from assistant.logs import configure_logging, log_path
 from assistant.question import analyze
@@ -26,6 +26,7 @@ from assistant.transcript import to_markdown
 from hfa_settings import LLM_BACKENDS, Settings, load_settings
 from ingest.documents import Chunk
 from ingest.index import CATALOG_FILE, IndexProblem
+from ingest.vocabulary import NATIONAL
 
 EXAMPLES = {
     "Ny medarbejder": [
@@ -142,11 +143,20 @@ def comparison_table(answer: Answer) -> None:
     st.table(pd.DataFrame.from_dict(rows, orient="index", columns=list(table.columns)))
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def national_answer(_assistant: Assistant, index_version: str, question: str) -> Answer:
+    """The question answered from the national sources only (for the column beside a municipality's rules)."""
+    return _assistant.answer(question, filters=Filters(scopes=(NATIONAL,)))
+
+
 def national_beside_local(answer: Answer, assistant: Assistant) -> None:
-    """The citations by who issued them, side by side, with where they differ (when national meets local)."""
-    found = sides(
-        answer, assistant.vocabulary, analyze(answer.searched or answer.question, assistant.vocabulary).municipalities
-    )
+    """National guidance beside local rules, when the answer cites both or its question names a municipality."""
+    question = answer.searched or answer.question
+    named = analyze(question, assistant.vocabulary).municipalities
+    national = None
+    if named and NATIONAL not in answer.by_scope:
+        national = national_answer(assistant, index_version(assistant.settings), question)
+    found = sides(answer, assistant.vocabulary, named, national)
     if not found:
         return
     for note in differences(found, assistant.vocabulary):
@@ -154,9 +164,16 @@ def national_beside_local(answer: Answer, assistant: Assistant) -> None:
     for column, side in zip(st.columns(len(found)), found, strict=True):
         with column:
             st.markdown(f"**{plain(side.name)}**")
-            quotes = "".join(f"<p>[{c.n}] {html.escape(' '.join(c.quote.split()))}</p>" for c in side.citations)
-            if quotes:
-                st.markdown(html_block(quotes, "hfa-side"), unsafe_allow_html=True)
+            if not side.numbered:
+                st.caption("Svaret citerer ikke herfra; sådan svarer disse kilder alene:")
+            lines = [
+                f"<p>{f'[{n}] ' if side.numbered else ''}{html.escape(text)}"
+                + ("" if side.numbered else f"<br><small>{html.escape(source_label(c.chunk))}</small>")
+                + "</p>"
+                for n, text, c in side.quotes()
+            ]
+            if lines:
+                st.markdown(html_block("".join(lines), "hfa-side"), unsafe_allow_html=True)
             else:
                 st.caption("Svaret citerer intet herfra.")
 
@@ -175,8 +192,8 @@ def show_answer(answer: Answer, assistant: Assistant) -> None:
         )
     else:
         st.markdown(answer_html(answer.text), unsafe_allow_html=True)
-    if not answer.refused:
-        national_beside_local(answer, assistant)
+        if not answer.refused:
+            national_beside_local(answer, assistant)
     for notice in answer.notices:
         st.caption(plain(notice))
     for sentence in answer.unsupported_sentences:

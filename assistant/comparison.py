@@ -392,7 +392,8 @@ def cell_units(method: str, scored: Sequence[ScoredUnit], settings: Settings, na
 
     The first unit comes from the method's own sections when one of them covers
     the aspect; the others are the next best anywhere (at least
-    ``answer_keep_share`` of the first's score, no near-duplicates). Only when
+    ``answer_keep_share`` of the first's score and of its share of the aspect's
+    words, no near-duplicates). Only when
     no unit about the method covers the aspect are units common to it and its
     siblings quoted.
     """
@@ -402,7 +403,9 @@ def cell_units(method: str, scored: Sequence[ScoredUnit], settings: Settings, na
     if not ranked:
         return []
     first = next((s for s in ranked if names.own_section(s.unit.chunk.section) == method), ranked[0])
-    return [s.unit for s in select_units([first, *(s for s in ranked if s is not first)], settings)]
+    chosen = select_units([first, *(s for s in ranked if s is not first)], settings)
+    floor = settings.answer_keep_share * first.coverage
+    return [first.unit, *(s.unit for s in chosen[1:] if s.coverage >= floor)]
 
 
 def _cut_off(unit: Unit) -> bool:

@@ -2,8 +2,8 @@
 
 Every form carries the same cells (verbatim quotes with ``[n]`` markers, or
 "ikke beskrevet i kilderne"), the "Tilbydes i" row and the numbered sources.
-The slide shows the table with each quote shortened to fit, the speaker notes
-every citation in full.
+The slide shows the table with each cell's first quote shortened to fit (and
+every marker), the speaker notes every citation in full.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from assistant.answer import source_label
 from assistant.comparison import OFFERED_ROW, Cell, MethodTable, cell_text
 
 NOT_OFFERED = "ikke nævnt som tilbud"
-SLIDE_QUOTE_CHARS = 150
+SLIDE_QUOTE_CHARS = 110
 SLIDE_FONT_PT = 8
 SLIDE_TITLE_PT = 24
 
@@ -99,14 +99,13 @@ def to_csv(table: MethodTable) -> str:
 
 
 def _shortened(cell: Cell) -> str:
-    """A cell on the slide: each quote cut at a word to fit, with its marker (the notes hold it whole)."""
-    parts = []
-    for quote in cell:
-        text = quote.text
-        if len(text) > SLIDE_QUOTE_CHARS:
-            text = text[:SLIDE_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
-        parts.append(f"{text} [{quote.n}]")
-    return "\n".join(parts) or cell_text(cell)
+    """A cell on the slide: its first quote cut at a word to fit, with every marker (the notes hold them whole)."""
+    if not cell:
+        return cell_text(cell)
+    text = cell[0].text
+    if len(text) > SLIDE_QUOTE_CHARS:
+        text = text[:SLIDE_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+    return f"{text} " + " ".join(f"[{n}]" for n in dict.fromkeys(q.n for q in cell))
 
 
 def speaker_notes(table: MethodTable) -> str:
@@ -119,7 +118,7 @@ def speaker_notes(table: MethodTable) -> str:
 
 
 def to_pptx(table: MethodTable) -> bytes:
-    """One 16:9 slide with the table (quotes shortened) and the full citations in the speaker notes."""
+    """One 16:9 slide with the table (first quotes shortened) and the full citations in the speaker notes."""
     from pptx import Presentation
     from pptx.util import Emu, Inches, Pt
 
@@ -137,7 +136,7 @@ def to_pptx(table: MethodTable) -> bytes:
     shape = slide.shapes.add_table(len(rows), len(rows[0]), left, top, width, height)
     first = Inches(1.4)
     shape.table.columns[0].width = first
-    for column in shape.table.columns[1:]:
+    for column in list(shape.table.columns)[1:]:
         column.width = Emu(int((width - first) / (len(rows[0]) - 1)))
     for r, row in enumerate(rows):
         for c, value in enumerate(row):

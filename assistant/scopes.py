@@ -3,7 +3,9 @@
 Shown when an answer cites both national and local sources, or its question
 names a municipality: one side per scope ("National vejledning", "Norddjurs
 Kommune" — names from the vocabulary), and the differences the quotes
-themselves show: the methods each side names, and the durations each states.
+themselves show: the methods each side names, and durations that have
+nothing in common (a phase of "3 måneder" beside "9 måneder" in all is no
+difference).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answer import Answer, Citation
-from assistant.comparison import methods_named
+from assistant.comparison import CLOSING, methods_named
 from assistant.comparison_export import danish_list
 from assistant.evidence import VALUE_PATTERNS
 from ingest.vocabulary import NATIONAL, Vocabulary
@@ -25,11 +27,32 @@ NUMBER_WORDS = dict(
 
 @dataclass(frozen=True)
 class Side:
-    """One scope's part of an answer: its name and the citations from its sources."""
+    """One scope's part of an answer: its name and the citations from its sources.
+
+    ``numbered`` is False when the citations come from a separate answer
+    restricted to the scope (the answer itself cited nothing from it), so their
+    ``[n]`` are not the answer's.
+    """
 
     scope: str
     name: str
     citations: tuple[Citation, ...]
+    numbered: bool = True
+
+    def quotes(self) -> list[tuple[int, str, Citation]]:
+        """Each cited passage once: its number, its quotes joined ("heading: sentence"), its first citation."""
+        grouped: dict[int, list[Citation]] = {}
+        for citation in self.citations:
+            grouped.setdefault(citation.n, []).append(citation)
+        return [(n, _joined([c.quote for c in cited]), cited[0]) for n, cited in grouped.items()]
+
+
+def _joined(quotes: Sequence[str]) -> str:
+    """Quotes of one passage as one line; a heading without closing punctuation is followed by a colon."""
+    text = ""
+    for quote in (" ".join(q.split()) for q in quotes):
+        text = f"{text}{': ' if text and not text.endswith(CLOSING) else ' ' if text else ''}{quote}"
+    return text
 
 
 def scope_name(scope: str, vocabulary: Vocabulary) -> str:
@@ -37,11 +60,15 @@ def scope_name(scope: str, vocabulary: Vocabulary) -> str:
     return NATIONAL_NAME if scope == NATIONAL else vocabulary.scope_names.get(scope, scope)
 
 
-def sides(answer: Answer, vocabulary: Vocabulary, municipalities: Sequence[str] = ()) -> list[Side]:
+def sides(
+    answer: Answer, vocabulary: Vocabulary, municipalities: Sequence[str] = (), national: Answer | None = None
+) -> list[Side]:
     """National and local citations side by side (national first), or none when the answer is not both.
 
     ``municipalities`` are those the question names: their sides are shown even
-    when the answer cites nothing of theirs, and then the national side too.
+    when the answer cites nothing of theirs, and then the national side too —
+    from ``national`` (the question answered from national sources only) when
+    the answer itself cites none.
     """
     named = [s for m in municipalities for s in vocabulary.municipalities.get(m, [])]
     scopes = list(dict.fromkeys([*answer.by_scope, *named]))
@@ -50,10 +77,14 @@ def sides(answer: Answer, vocabulary: Vocabulary, municipalities: Sequence[str] 
     if NATIONAL not in scopes or len(scopes) < 2:
         return []
     scopes.sort(key=lambda s: s != NATIONAL)
-    return [
-        Side(scope, scope_name(scope, vocabulary), tuple(c for c in answer.citations if c.chunk.scope == scope))
-        for scope in scopes
-    ]
+    found = []
+    for scope in scopes:
+        citations = tuple(c for c in answer.citations if c.chunk.scope == scope)
+        separate = scope == NATIONAL and not citations and national is not None and not national.refused
+        if separate and national is not None:
+            citations = tuple(c for c in national.citations if c.chunk.scope == NATIONAL)
+        found.append(Side(scope, scope_name(scope, vocabulary), citations, numbered=not separate))
+    return found
 
 
 def _durations(citations: Sequence[Citation]) -> list[str]:
@@ -67,7 +98,7 @@ def _durations(citations: Sequence[Citation]) -> list[str]:
 
 
 def differences(found: Sequence[Side], vocabulary: Vocabulary) -> list[str]:
-    """Where a local side differs from the national one in the methods or durations its quotes name."""
+    """Where a local side differs from the national one: other methods named, or no duration in common."""
     if not found or found[0].scope != NATIONAL:
         return []
     national = found[0]
@@ -81,7 +112,7 @@ def differences(found: Sequence[Side], vocabulary: Vocabulary) -> list[str]:
                 f"{NATIONAL_NAME} nævner {danish_list(national_methods)}; {local.name} nævner {danish_list(methods)}."
             )
         durations = _durations(local.citations)
-        if national_durations and durations and set(durations) != set(national_durations):
+        if national_durations and durations and not set(durations) & set(national_durations):
             notes.append(
                 f"Varighed: {NATIONAL_NAME} {danish_list(national_durations)}; {local.name} {danish_list(durations)}."
             )
