@@ -91,7 +91,7 @@ class Settings(BaseSettings):
         ("formål", "formål formålet værdigrundlag"),
         ("varighed", "varighed tidsbegrænset tidsubegrænset måneder"),
         ("faser", "faser faserne fase"),
-        ("caseload", "caseload borgere pr medarbejder"),
+        ("caseload", "caseload borgere medarbejder"),
         ("team og organisering", "organisering tværfagligt team medarbejder støtteperson"),
         ("kontakthyppighed", "intensitet intensiteten timer variere"),
         ("afslutning", "afslutning afslutningen overdragelse overdrages tidsubegrænset længe"),

@@ -26,10 +26,12 @@ from ingest.index import IndexProblem
 METHOD_PARAM = "metode"
 ASPECT_PARAM = "aspekt"
 SCOPE_PARAM = "kilde"
+SYNCED = "compare-url"  # the choice last written to the URL
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 TABLE_CSS = """
 <style>
-.hfa-compare table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
+.hfa-compare table { border-collapse: collapse; width: 100%; font-size: 0.9rem; table-layout: fixed; }
+.hfa-compare th:first-child { width: 9.5rem; }
 .hfa-compare th, .hfa-compare td { border: 1px solid rgba(128,128,128,0.35); padding: 0.45rem 0.6rem;
   vertical-align: top; text-align: left; }
 .hfa-compare th { background: rgba(128,128,128,0.12); }
@@ -54,26 +56,33 @@ def comparison(
     return method_table(_assistant.corpus, _assistant.settings, methods, aspects, scopes)
 
 
-def _chosen(param: str, options: list[str]) -> list[str]:
-    """The options named in the query string (all, when it names none of them)."""
-    wanted = [v for v in st.query_params.get_all(param) if v in options]
-    return wanted or options
+def _key(param: str) -> str:
+    """The session-state key of a picker."""
+    return f"compare-{param}"
 
 
 def pickers(assistant: Assistant, settings: Settings) -> tuple[list[str], list[str], list[str]]:
-    """Methods, aspects (configured and own free-text ones) and sources; the choice is kept in the URL."""
+    """Methods, aspects (configured and own free-text ones) and sources; the choice is kept in the URL.
+
+    The pickers take their choice from the URL when it changed from outside (a
+    link from the chat, a bookmark); otherwise they keep what the user picked.
+    """
     vocabulary = assistant.vocabulary
     methods_known = list(vocabulary.methods)
     labels = [label for label, _ in settings.comparison_aspects]
     scopes_known = list(vocabulary.scope_names)
+    linked = {param: st.query_params.get_all(param) for param in (METHOD_PARAM, ASPECT_PARAM, SCOPE_PARAM)}
+    state = st.session_state
+    if state.get(SYNCED) != linked:
+        state[_key(METHOD_PARAM)] = [m for m in linked[METHOD_PARAM] if m in methods_known] or methods_known
+        state[_key(ASPECT_PARAM)] = linked[ASPECT_PARAM] or labels
+        state[_key(SCOPE_PARAM)] = [s for s in linked[SCOPE_PARAM] if s in scopes_known]
     left, middle, right = st.columns([2, 3, 2])
-    methods = left.multiselect(
-        "Metoder", methods_known, default=_chosen(METHOD_PARAM, methods_known), placeholder="Vælg metoder"
-    )
+    methods = left.multiselect("Metoder", methods_known, key=_key(METHOD_PARAM), placeholder="Vælg metoder")
     aspects = middle.multiselect(
         "Aspekter",
-        labels,
-        default=_chosen(ASPECT_PARAM, labels),
+        list(dict.fromkeys([*labels, *state[_key(ASPECT_PARAM)]])),
+        key=_key(ASPECT_PARAM),
         placeholder="Vælg aspekter",
         accept_new_options=True,
         help="Skriv et eget aspekt (fx 'uddannelse') for at få en række mere.",
@@ -81,11 +90,13 @@ def pickers(assistant: Assistant, settings: Settings) -> tuple[list[str], list[s
     scopes = right.multiselect(
         "Kilder",
         scopes_known,
-        default=[s for s in st.query_params.get_all(SCOPE_PARAM) if s in scopes_known],
+        key=_key(SCOPE_PARAM),
         format_func=lambda s: scope_name(s, vocabulary),
         placeholder="Alle kilder",
     )
-    st.query_params.from_dict({METHOD_PARAM: methods, ASPECT_PARAM: aspects, SCOPE_PARAM: scopes})
+    chosen = {METHOD_PARAM: methods, ASPECT_PARAM: aspects, SCOPE_PARAM: scopes}
+    st.query_params.from_dict(chosen)
+    state[SYNCED] = chosen
     return methods, aspects, scopes
 
 
