@@ -16,7 +16,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from assistant.answer import NOT_DESCRIBED, Answer, source_label
-from assistant.feedback import feedback_path, record
+from assistant.feedback import FeedbackError, feedback_path, record
 from assistant.logs import configure_logging, log_path
 from assistant.question import analyze
 from assistant.retrieval import Filters
@@ -217,7 +217,11 @@ def feedback_widget(turn: Turn, key: str, settings: Settings) -> None:
         return
     comment = st.text_input("Kommentar (valgfri)", key=f"{key}-comment")
     if st.button("Send feedback", key=f"{key}-send") and turn.answer is not None:
-        record(feedback_path(settings.data_dir), turn.answer, helpful=rating == 1, comment=comment)
+        try:
+            record(feedback_path(settings.data_dir), turn.answer, helpful=rating == 1, comment=comment)
+        except FeedbackError as exc:
+            st.error(str(exc))
+            return
         turn.feedback_sent = True
         st.rerun()
 

@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     # method's cell is chosen among their units), how much of a row's words a
     # quoted unit must cover, and how many units a cell of `hfa compare` quotes.
     list_sections: int = Field(3, ge=1, le=20)
+    list_count_weight: float = Field(0.15, ge=0.0, le=5.0)
+    list_item_weight: float = Field(0.3, ge=0.0, le=5.0)
     comparison_aspects: tuple[tuple[str, str], ...] = (
         ("målgruppe", "målgruppe målgruppen henvendt"),
         ("formål", "formål formålet værdigrundlag"),
@@ -106,11 +108,12 @@ class Settings(BaseSettings):
     # does not know) and the best passage's cosine similarity. English questions
     # are judged by similarity alone. A value asked for (`strict_values`) must
     # stand in one of the `evidence_window` best units.
-    min_coverage: float = fraction(0.45)
+    min_coverage: float = fraction(0.35)
     min_similarity: float = fraction(0.8)
     min_similarity_english: float = fraction(0.82)
     unknown_weight: float = Field(0.5, ge=0.0, le=5.0)
     evidence_window: int = Field(5, ge=1, le=100)
+    value_window: int = Field(5, ge=1, le=1000)
     strict_values: tuple[str, ...] = ("count", "amount", "contact")
     max_question_chars: int = Field(500, ge=20, le=10000)
     # Cleaning: a line at least this share of the document's typical line width

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -81,7 +80,7 @@ class EntryPointGroup(click.Group):
 @click.version_option(package_name="hfa")
 @click.pass_context
 def main(ctx: click.Context, data_dir: Path | None, corpus_dir: Path | None, verbose: bool) -> None:
-    r"""Housing First-assistenten: svar med kilder fra Housing First-dokumenterne.
+    """Housing First-assistenten: svar med kilder fra Housing First-dokumenterne.
 
     \b
     Kom i gang:
@@ -101,7 +100,7 @@ def main(ctx: click.Context, data_dir: Path | None, corpus_dir: Path | None, ver
 @click.pass_obj
 @_friendly_errors
 def ingest(settings: Settings, rebuild: bool) -> None:
-    r"""Indlæs dokumenterne i corpus/ (kun ændrede dokumenter indlejres igen).
+    """Indlæs dokumenterne i corpus/ (kun ændrede dokumenter indlejres igen).
 
     \b
     Eksempel:
@@ -140,10 +139,6 @@ def ingest(settings: Settings, rebuild: bool) -> None:
         sys.exit(2)
 
 
-def _filters(scope: tuple[str, ...], doc: tuple[str, ...], kind: tuple[str, ...]) -> Filters:
-    return Filters(doc_ids=doc, scopes=scope, kinds=kind)
-
-
 @main.command()
 @click.argument("question")
 @click.option("--k", "k", type=click.IntRange(1, 50), help="Antal passager at hente.")
@@ -168,7 +163,7 @@ def ask(
     as_json: bool,
     mode: str | None,
 ) -> None:
-    r"""Stil et spørgsmål og få et svar med kilder.
+    """Stil et spørgsmål og få et svar med kilder.
 
     \b
     Eksempler:
@@ -180,13 +175,25 @@ def ask(
     from assistant.service import Assistant
 
     assistant = Assistant.open(settings.updated(llm_backend=mode))
-    filters = _filters(scope, doc, kind)
-    questions = (line.strip() for line in sys.stdin) if question == "-" else iter([question])
-    for text in questions:
-        if not text and question == "-":
-            continue
-        answer = assistant.answer(text, filters=filters, k=k)
+    filters = Filters.resolve(assistant.retriever.catalog, scope, doc, kind)
+    if question != "-":
+        answer = assistant.answer(question, filters=filters, k=k)
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else format_text(answer))
+        return
+    failed = 0
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            failed += 1
+            reason = f"Linje {number} på stdin er ikke gyldig UTF-8 ({exc.reason}) og er sprunget over."
+            click.echo(json.dumps({"line": number, "error": reason}, ensure_ascii=False) if as_json else reason)
+            continue
+        if text:
+            answer = assistant.answer(text, filters=filters, k=k)
+            click.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else format_text(answer))
+    if failed:
+        sys.exit(2)
 
 
 @main.command("compare")
@@ -284,7 +291,7 @@ def sources(settings: Settings) -> None:
 @click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535), help="Porten.")
 @click.pass_obj
 def app(settings: Settings, host: str, port: int) -> None:
-    r"""Start chatten i browseren (Streamlit) på http://HOST:PORT.
+    """Start chatten i browseren (Streamlit) på http://HOST:PORT.
 
     \b
     Eksempel:
@@ -296,7 +303,8 @@ def app(settings: Settings, host: str, port: int) -> None:
     command += ["--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     env = {**os.environ, "HFA_DATA_DIR": str(settings.data_dir), "HFA_CORPUS_DIR": str(settings.corpus_dir)}
     click.echo(f"Chatten kører på http://{host}:{port} (stop med Ctrl-C).", err=True)
-    sys.exit(subprocess.call(command, env=env))
+    # Streamlit takes this process's place, so a signal that stops `hfa app` stops the chat.
+    os.execve(sys.executable, command, env)
 
 
 main.add_command(chat)

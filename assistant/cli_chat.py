@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from assistant.answer import Answer, format_text
-from assistant.feedback import feedback_path, list_feedback
+from assistant.feedback import FeedbackError, feedback_path, list_feedback
 from assistant.retrieval import Filters
 from hfa_settings import LLM_BACKENDS, Settings
 from ingest.index import IndexProblem
@@ -30,7 +30,7 @@ def chat(
     kind: tuple[str, ...],
     mode: str | None,
 ) -> None:
-    r"""Samtale i terminalen: ét spørgsmål pr. linje; opfølgende spørgsmål forstås ud fra de forrige.
+    """Samtale i terminalen: ét spørgsmål pr. linje; opfølgende spørgsmål forstås ud fra de forrige.
 
     En tom linje starter en ny samtale.
 
@@ -45,7 +45,10 @@ def chat(
         assistant = Assistant.open(settings.updated(llm_backend=mode))
     except IndexProblem as exc:
         raise click.ClickException(str(exc)) from exc
-    filters = Filters(doc_ids=doc, scopes=scope, kinds=kind)
+    try:
+        filters = Filters.resolve(assistant.retriever.catalog, scope, doc, kind)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     history: list[Answer] = []
     interactive = sys.stdin.isatty() and not as_json
     while True:
@@ -75,7 +78,10 @@ def chat(
 @click.pass_obj
 def feedback(settings: Settings, export: Path | None) -> None:
     """Vis brugernes feedback på svarene (eller gem den med --export FIL.jsonl)."""
-    rows = list_feedback(feedback_path(settings.data_dir))
+    try:
+        rows = list_feedback(feedback_path(settings.data_dir))
+    except FeedbackError as exc:
+        raise click.ClickException(str(exc)) from exc
     if export:
         with export.open("w", encoding="utf-8") as out:
             for row in rows:

@@ -91,8 +91,8 @@ def outline(corpus: Corpus, key: tuple[str, str]) -> tuple[Unit | None, list[Uni
         span = heading_span(first)
         head = Unit(first, "heading-only", (span,)) if span else None
     items = []
-    for child in corpus.children(key):
-        span = heading_span(child)
+    for title, child in corpus.children(key):
+        span = heading_span(child, title)
         if span:
             items.append(Unit(child, "heading-only", (span,)))
     return head, items
@@ -123,7 +123,8 @@ def bullet_runs(corpus: Corpus, key: tuple[str, str], max_items: int) -> list[tu
 def _last_sentence(chunk: Chunk, start: int, end: int) -> Unit | None:
     """The paragraph's last sentence (the candidate introduction of a list that follows it)."""
     text = chunk.text[start:end]
-    cut = max(text.rfind(". ", 0, len(text) - 2) + 2, 0)
+    stop = text.rfind(". ", 0, len(text) - 2)
+    cut = stop + 2 if stop >= 0 else 0
     return Unit(chunk, "sentence", ((start + cut, end),)) if end > start + cut else None
 
 
@@ -158,8 +159,11 @@ def list_answer(
                     continue
                 about = " ".join([section[1], head.text if head else "", *(i.text for i in items)])
                 score = coverage(analysis.terms, frozenset(terms(about)), corpus.idf, settings) + 0.2 / rank
+                # A list whose every item matches the question ("1. Fase: …") beats one that mentions it once.
+                matching = sum(bool(analysis.terms & frozenset(terms(i.text))) for i in items) / len(items)
+                score += settings.list_item_weight * matching
                 if expected is not None:
-                    score += 0.5 if len(items) == expected else -0.2
+                    score += settings.list_count_weight * (1 if len(items) == expected else -1)
                 candidates.append((score, head, items))
     if not candidates:
         return None

@@ -46,15 +46,19 @@ class Corpus:
         chunks = self._sections.get(key)
         return chunks[0] if chunks else None
 
-    def children(self, key: SectionKey) -> list[Chunk]:
-        """The first chunk of each direct sub-section, in document order."""
+    def children(self, key: SectionKey) -> list[tuple[str, Chunk]]:
+        """Each direct sub-section's title and the chunk its heading opens, in document order.
+
+        A sub-section whose heading has no text of its own ("4.3. CTI – …") is
+        found through its first descendant, whose first chunk starts with it.
+        """
         doc_id, path = key
         prefix = path + SEPARATOR
-        return [
-            chunks[0]
-            for (d, p), chunks in self._sections.items()
-            if d == doc_id and p.startswith(prefix) and SEPARATOR not in p[len(prefix) :]
-        ]
+        found: dict[str, Chunk] = {}
+        for (d, p), chunks in self._sections.items():
+            if d == doc_id and p.startswith(prefix):
+                found.setdefault(p[len(prefix) :].split(SEPARATOR)[0], chunks[0])
+        return list(found.items())
 
     @staticmethod
     def parent(key: SectionKey) -> SectionKey | None:

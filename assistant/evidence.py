@@ -70,12 +70,29 @@ def evidence_score(analysis: Analysis, scored: Sequence[ScoredUnit], settings: S
 
 
 def hard_refusal(analysis: Analysis, scored: Sequence[ScoredUnit], settings: Settings) -> bool:
-    """Silent whatever the threshold: an uncovered municipality, no units, or no unit with the asked value."""
+    """Silent whatever the threshold.
+
+    An uncovered municipality or § named; no units; no unit of the retrieved
+    passages with the asked value ("hvor mange dage" needs a number of days); or
+    a municipality named whose own documents are not among the passages.
+    """
     if analysis.uncovered or not scored:
         return True
-    return analysis.value_kind in settings.strict_values and not any(
-        value_span(analysis.value_kind, s.unit) for s in scored[: settings.evidence_window]
-    )
+    top = scored[: settings.evidence_window]
+    if analysis.scopes and not any(s.unit.chunk.scope in analysis.scopes for s in top):
+        return True
+    # English words cannot be matched in Danish units, so the value is not looked for there.
+    strict = analysis.value_kind in settings.strict_values or analysis.counted is not None
+    near = scored[: settings.value_window]
+    return analysis.language == "da" and strict and not any(_holds_value(analysis, s.unit) for s in near)
+
+
+def _holds_value(analysis: Analysis, unit: Unit) -> bool:
+    """Whether the unit holds the asked value (a count of the asked noun, when the question names one)."""
+    if not analysis.counted:
+        return value_span(analysis.value_kind, unit) is not None
+    stem = analysis.counted[: max(3, len(analysis.counted) - 2)]
+    return any(re.search(rf"\b{_NUMBER}\s(?:\w+\s)?{re.escape(stem)}", q, re.I) for q in unit.quotes())
 
 
 def evidence(

@@ -10,11 +10,13 @@ and the repairs are added to the search text, so BM25 and answer scoring see the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ingest.documents import Chunk
 from ingest.text import STOPWORDS, terms
-from ingest.vocabulary import MUNICIPALITY, Vocabulary
+from ingest.vocabulary import MUNICIPALITY, PARAGRAPH_REF, Vocabulary
 
 ENGLISH_WORDS = frozenset(
     "the what which who whom how when where why is are was were does do did can could should must may "
@@ -27,6 +29,10 @@ MIN_COMPOUND_PART = 3
 MIN_TYPO_LENGTH = 5
 WORD = re.compile(r"[^\W\d_][\w-]*", re.UNICODE)
 FOREIGN_MUNICIPALITY = re.compile(r"\b([A-ZÆØÅ][a-zæøå]+)(?:'s)? [Mm]unicipality\b")
+COUNTED = re.compile(r"\bhvor mange\s+([^\W\d_]{3,})", re.I)
+MONEY_WORDS = frozenset({"penge", "kroner", "kr"})
+# Words that only ask for a form of answer (contact details, a comparison), not what it is about.
+FORM_WORDS = frozenset("adresse adressen telefon telefonnummer telefonnummeret tlf mail kontaktinfo vs versus".split())
 LOWER_MUNICIPALITY = re.compile(r"\b([A-ZÆØÅa-zæøå][a-zæøå]+?)s? kommune\b")
 
 KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -53,7 +59,11 @@ VALUE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("deadline", re.compile(r"(frist\w*|deadline|senest)", re.I)),
     ("duration", re.compile(r"\b(hvor (lang|længe)|varighed\w*|varer|how long|duration)\b", re.I)),
     ("date", re.compile(r"\b(hvornår|hvilken dato|dato\w*|when|date|årstal)\b", re.I)),
-    ("amount", re.compile(r"\b(koste\w*|pris\w*|beløb\w*|kr|kroner|mio|how much|cost\w*|budget\w*)\b", re.I)),
+    (
+        "amount",
+        re.compile(r"\b(koste\w*|pris\w*|beløb\w*|kr|kroner|mio|hvor meget|how much|cost\w*|budget\w*)\b", re.I),
+    ),
+    ("amount", re.compile(r"\bhvor mange (penge|kroner|kr)\b", re.I)),
     ("count", re.compile(r"\b(hvor mange|antal\w*|how many|caseload\w*)\b", re.I)),
 )
 RULE_CUE = re.compile(r"^\s*(må|kan|skal|er det (tilladt|muligt|et krav)|har|may|can|must|is it)\b", re.I)
@@ -70,7 +80,9 @@ class Analysis:
     value_kind: str | None  # contact | deadline | duration | date | amount | count
     methods: tuple[str, ...]
     municipalities: tuple[str, ...]
-    uncovered: tuple[str, ...]  # "Odense Kommune": named, but no document is issued by it
+    uncovered: tuple[str, ...]  # "Odense Kommune", "§ 99": named, but no document is issued by it or cites it
+    scopes: tuple[str, ...]  # the scopes of the documents issued by the municipalities named
+    counted: str | None  # the noun of "hvor mange dage": a count must be of it
     repairs: tuple[str, ...]  # corpus spellings of words the corpus does not know as typed
     unknown: tuple[str, ...]  # content words neither the corpus nor a repair knows
     terms: frozenset[str] = field(default_factory=frozenset)
@@ -88,6 +100,8 @@ def analyze(question: str, vocabulary: Vocabulary) -> Analysis:
     language = _language(words, unknown)
     kind, value_kind = _kind(" ".join([question, *repairs]))
     methods = _methods(question, vocabulary)
+    municipalities = _municipalities(question, vocabulary)
+    uncovered = _uncovered(question, vocabulary) + _uncited_paragraphs(question, vocabulary)
     if kind == "list" and len(methods) >= 2 and value_kind is None and re.search(r"\bog\b|\band\b", question):
         kind = "comparison" if KIND_CUES[0][1].search(question) else kind
     return Analysis(
@@ -96,11 +110,13 @@ def analyze(question: str, vocabulary: Vocabulary) -> Analysis:
         kind=kind,
         value_kind=value_kind,
         methods=methods,
-        municipalities=_municipalities(question, vocabulary),
-        uncovered=_uncovered(question, vocabulary),
-        repairs=tuple(repairs),
+        municipalities=municipalities,
+        uncovered=uncovered + _unknown_names(words, unknown, uncovered),
+        scopes=tuple(sorted({s for n in municipalities for s in vocabulary.municipalities[n]})),
+        counted=_counted(question, vocabulary) if language == "da" else None,
+        repairs=tuple(dict.fromkeys(repairs)),
         unknown=tuple(unknown),
-        terms=frozenset(terms(" ".join([question, *repairs]))) - frozenset(terms(" ".join(repaired))),
+        terms=frozenset(terms(_without_cues(_replaced(question, repaired, repairs)))),
     )
 
 
@@ -165,6 +181,46 @@ def _uncovered(question: str, vocabulary: Vocabulary) -> tuple[str, ...]:
     return tuple(dict.fromkeys(uncovered))
 
 
+def _without_cues(text: str) -> str:
+    """The text without the words that only say what form the answer takes ("forskellen", "vs", "nævn")."""
+    return WORD.sub(lambda m: "" if _is_cue(m.group(0)) else m.group(0), text)
+
+
+def _replaced(question: str, repaired: list[str], repairs: list[str]) -> str:
+    """The question with each repaired word replaced by its corpus spelling."""
+    fixes = dict(zip(repaired, repairs, strict=True))
+    return WORD.sub(lambda m: "-".join(fixes.get(p.lower(), p) for p in m.group(0).split("-")), question)
+
+
+def _unknown_names(words: list[str], unknown: list[str], named: tuple[str, ...]) -> tuple[str, ...]:
+    """Proper names (capitalised, not opening the question) that no document uses: "Copenhagen", "Finland".
+
+    A name already reported as an uncovered municipality ("Københavns" of "Københavns Kommune") is not repeated.
+    """
+    already = " ".join(named).lower()
+    return tuple(
+        dict.fromkeys(
+            w for w in words[1:] if w[:1].isupper() and w.lower() in unknown and w.lower().rstrip("s") not in already
+        )
+    )
+
+
+def _uncited_paragraphs(question: str, vocabulary: Vocabulary) -> tuple[str, ...]:
+    """§-references in the question ("§ 99") that no document cites."""
+    known = {p.replace(" ", "") for p in vocabulary.paragraphs}
+    asked = [m.group(1) for m in PARAGRAPH_REF.finditer(question)]
+    return tuple(f"§ {p}" for p in dict.fromkeys(asked) if p.replace(" ", "") not in known)
+
+
+def _counted(question: str, vocabulary: Vocabulary) -> str | None:
+    """What "hvor mange …" counts (its noun), when the corpus knows the word; money is an amount, not a count."""
+    match = COUNTED.search(question)
+    noun = match.group(1).lower() if match else None
+    if noun is None or noun in MONEY_WORDS or not any(w.startswith(noun[:-2]) for w in vocabulary.words):
+        return None
+    return noun
+
+
 def _fold(word: str) -> str:
     """A word with æøå written as people type them without a Danish keyboard."""
     return word.replace("æ", "ae").replace("ø", "oe").replace("å", "aa")
@@ -182,7 +238,7 @@ def _folded_index(words: tuple[tuple[str, int], ...]) -> dict[str, str]:
 
 
 def _repair(words: list[str], vocabulary: Vocabulary) -> tuple[list[str], list[str], list[str]]:
-    """The question's words the corpus does not know, their corpus spellings, and the words that stay unknown."""
+    """Unknown words of the question, their corpus spellings (pairwise), and the words that stay unknown."""
     known = vocabulary.words
     folded = _folded_index(tuple(sorted(known.items())))
     repaired: list[str] = []
@@ -192,30 +248,35 @@ def _repair(words: list[str], vocabulary: Vocabulary) -> tuple[list[str], list[s
         for word in raw.lower().split("-"):
             if len(word) < MIN_COMPOUND_PART or word in STOPWORDS or word in ENGLISH_WORDS or word in known:
                 continue
-            fixed = folded.get(word) or folded.get(_fold(word)) or _typo(word, known) or _compound(word, known)
+            fixed = (
+                folded.get(word)
+                or folded.get(_fold(word))
+                or _typo(word, known)
+                or _compound(word, known)
+                or _known_head(word, known)
+            )
             if fixed:
                 repaired.append(word)
                 repairs.append(fixed)
             elif not _part_of_known(word, known) and not _is_cue(word):
                 unknown.append(word)
-    return repaired, list(dict.fromkeys(repairs)), list(dict.fromkeys(unknown))
+    return repaired, repairs, list(dict.fromkeys(unknown))
 
 
 def _part_of_known(word: str, known: dict[str, int]) -> bool:
-    """Whether the word ends or starts a corpus compound ("reformen" in "hjemløshedsreformen"), or inflects one."""
-    if len(word) < MIN_TYPO_LENGTH:
-        return False
-    return any(
-        k.endswith(word)
-        or k.startswith(word)
-        or (len(k) >= MIN_TYPO_LENGTH and word.startswith(k) and len(word) - len(k) <= 3)
-        for k in known
-    )
+    """Whether the word is part of a corpus word ("reformen" in "hjemløshedsreformen")."""
+    return len(word) >= MIN_TYPO_LENGTH and any(k.endswith(word) or k.startswith(word) for k in known)
+
+
+def _known_head(word: str, known: dict[str, int]) -> str | None:
+    """The longest corpus word a compound the corpus does not use starts with ("klagefristen" → "klage")."""
+    heads = [k for k in known if len(k) >= MIN_TYPO_LENGTH and word.startswith(k) and len(word) - len(k) >= 3]
+    return max(heads, key=len) if heads else None
 
 
 def _is_cue(word: str) -> bool:
     """A word that says what kind of answer is wanted ("adresse", "forskellen"), not what it is about."""
-    return any(cue.fullmatch(word) for _, cue in (*KIND_CUES, *VALUE_CUES))
+    return any(cue.fullmatch(word) for _, cue in KIND_CUES) or word.lower() in FORM_WORDS
 
 
 def _typo(word: str, known: dict[str, int]) -> str | None:
@@ -234,6 +295,16 @@ def _typo(word: str, known: dict[str, int]) -> str | None:
     return max(candidates)[1] if candidates else None
 
 
+def _inflected_from(word: str, known: dict[str, int]) -> str | None:
+    """The corpus word itself, or the corpus word it inflects ("fristen" → "frist")."""
+    if word in known:
+        return word
+    for cut in range(1, 4):
+        if len(word) - cut >= MIN_COMPOUND_PART + 1 and word[:-cut] in known:
+            return word[:-cut]
+    return None
+
+
 def _compound(word: str, known: dict[str, int]) -> str | None:
     """Two corpus words (with a linking s/e) that make up the word: bostøttemetode → bostøtte metode."""
     best: tuple[int, str] | None = None
@@ -243,8 +314,26 @@ def _compound(word: str, known: dict[str, int]) -> str | None:
             stem = head[: len(head) - len(link)] if link and head.endswith(link) else head
             if link and not head.endswith(link):
                 continue
-            if stem in known and tail in known:
-                score = min(known[stem], known[tail])
+            base = _inflected_from(tail, known)
+            if stem in known and base and not {stem, base} & (STOPWORDS | ENGLISH_WORDS):
+                score = min(known[stem], known[base])
                 if best is None or score > best[0]:
-                    best = (score, f"{stem} {tail}")
+                    best = (score, f"{stem} {base}")
     return best[1] if best else None
+
+
+def preference(analysis: Analysis, vocabulary: Vocabulary) -> Callable[[Chunk], int] | None:
+    """How many of the question's named entities a chunk is about (None when it names none).
+
+    A chunk is about a method when its section heading names it, and about a
+    municipality when its document is issued by it.
+    """
+    scopes = {s for name in analysis.municipalities for s in vocabulary.municipalities.get(name, [])}
+    methods = [re.compile(rf"(?<![\w-]){re.escape(m)}(?![\w])", re.I) for m in analysis.methods]
+    if not (scopes or methods):
+        return None
+
+    def about(chunk: Chunk) -> int:
+        return int(chunk.scope in scopes) + int(any(m.search(chunk.section) for m in methods))
+
+    return about

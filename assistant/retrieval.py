@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -44,14 +44,43 @@ class Filters:
     def __bool__(self) -> bool:
         return bool(self._conditions())
 
+    @classmethod
+    def resolve(
+        cls, catalog: Catalog, scopes: Sequence[str] = (), doc_ids: Sequence[str] = (), kinds: Sequence[str] = ()
+    ) -> Filters:
+        """Filter values as a user types them, matched case-insensitively to the indexed documents.
+
+        Raises:
+            ValueError: a value no indexed document has (Danish, naming the choices).
+        """
+        documents = catalog.documents.values()
+        return cls(
+            doc_ids=_matched(doc_ids, {d.doc_id for d in documents}, "dokument"),
+            scopes=_matched(scopes, {d.scope for d in documents}, "scope"),
+            kinds=_matched(kinds, {d.kind for d in documents}, "dokumenttype"),
+        )
+
+
+def _matched(values: Sequence[str], known: set[str], what: str) -> tuple[str, ...]:
+    by_fold = {k.casefold(): k for k in known}
+    unknown = [v for v in values if v.casefold() not in by_fold]
+    if unknown:
+        raise ValueError(f"Ukendt {what}: {', '.join(unknown)}. Vælg mellem: {', '.join(sorted(known))}.")
+    return tuple(by_fold[v.casefold()] for v in values)
+
+
+Preference = Callable[[Chunk], int]
+
 
 class Searcher(Protocol):
     """What answering needs of a retriever: the catalog it serves and a search (ours, or an eval baseline)."""
 
     catalog: Catalog
 
-    def search(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
-        """The k best passages for the question, best first."""
+    def search(
+        self, question: str, k: int | None = None, filters: Filters | None = None, prefer: Preference | None = None
+    ) -> list[Passage]:
+        """The k best passages for the question, best first (``prefer`` may be ignored)."""
         ...
 
 
@@ -121,15 +150,32 @@ class HybridRetriever(BaseRetriever):
                 ranking.append((chunk.chunk_id, float(scores[i])))
         return ranking
 
-    def search(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
-        """The k best passages for the question, best first."""
+    def search(
+        self, question: str, k: int | None = None, filters: Filters | None = None, prefer: Preference | None = None
+    ) -> list[Passage]:
+        """The k best passages for the question, best first.
+
+        ``prefer`` scores how many of the question's named entities a chunk is
+        about (its section names the method, its document is the municipality's);
+        the candidates it prefers form a third ranking in the fusion.
+        """
         k = k or self.k
         filters = filters or Filters()
         limit = max(self.settings.candidate_k, k)
         dense = self.vectors.search(self.embeddings.embed_query(question), limit, filters.where())
         dense_sim = {chunk.chunk_id: sim for chunk, sim in dense}
         lexical = dict(self._lexical_ranking(question, filters, limit))
-        fused = reciprocal_rank_fusion([list(dense_sim), list(lexical)], self.settings.rrf_k)
+        rankings = [list(dense_sim), list(lexical)]
+        fused = reciprocal_rank_fusion(rankings, self.settings.rrf_k)
+        if prefer is not None:
+            dense_chunks = {chunk.chunk_id: chunk for chunk, _ in dense}
+            about = {
+                cid: score
+                for cid in fused
+                if (chunk := self.catalog.chunks.get(cid) or dense_chunks.get(cid)) and (score := prefer(chunk)) > 0
+            }
+            preferred = sorted(about, key=lambda cid: (about[cid], fused[cid]), reverse=True)
+            fused = reciprocal_rank_fusion([*rankings, preferred], self.settings.rrf_k)
         best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
         # Only the k best are looked up (no copy of the whole catalog per question);
         # the catalog's copy wins, a dense hit the catalog lacks is still shown.

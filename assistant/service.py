@@ -19,7 +19,7 @@ from assistant.answer import Answer
 from assistant.compose import Draft, compose
 from assistant.corpus import Corpus
 from assistant.followup import rewrite
-from assistant.question import Analysis, analyze
+from assistant.question import Analysis, analyze, preference
 from assistant.retrieval import Filters, HybridRetriever, Passage, Searcher
 from hfa_settings import Settings
 from ingest.vocabulary import Vocabulary
@@ -72,7 +72,7 @@ class Assistant:
     def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         """The passages for a question (expanded with the corpus' own spelling of its words)."""
         analysis = analyze(question, self.vocabulary)
-        return self.retriever.search(analysis.search_text, k=k, filters=filters)
+        return self.retriever.search(analysis.search_text, k, filters, preference(analysis, self.vocabulary))
 
     def _standalone(self, question: str, history: Sequence[Answer], settings: Settings) -> str:
         """The question made standalone from the conversation so far (rule-based, or by the model)."""
@@ -120,7 +120,7 @@ class Assistant:
             return Answer(question, EMPTY_QUESTION, True, kind="refusal", notices=tuple(notices))
         searched = self._standalone(text, history, settings)
         analysis = analyze(searched, self.vocabulary)
-        passages = self.retriever.search(analysis.search_text, k=k, filters=filters)
+        passages = self.retriever.search(analysis.search_text, k, filters, preference(analysis, self.vocabulary))
         retrieved = time.perf_counter()
         draft = compose(analysis, passages, self.corpus, settings)
         answer = self._extractive(text, searched, draft)
@@ -128,7 +128,7 @@ class Assistant:
             from assistant.generation import generate
 
             answer = generate(answer, settings, on_token)
-        answer = replace(answer, notices=tuple(notices + self._notices(analysis, answer, filters)))
+        answer = replace(answer, notices=(*notices, *answer.notices, *self._notices(analysis, answer, filters)))
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000}
         return replace(answer, timings_ms=answer.timings_ms | timings | {"total": (done - started) * 1000})

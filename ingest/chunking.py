@@ -64,14 +64,19 @@ def sections(text: str) -> list[_Section]:
     stack: list[tuple[int, str]] = []
     result: list[_Section] = []
     body: list[_Paragraph] = []
+    headings = 0  # how many of body's first paragraphs are headings
 
     def close() -> None:
         # A heading opens its section's first chunk (so a heading can be quoted
-        # with the text under it); a heading with no text of its own is no section.
-        if len(body) > (1 if stack and body[0].text == stack[-1][1] else 0):
+        # with the text under it); a heading with no text of its own ("4.3. CTI –
+        # Critical Time Intervention" right before "4.3.1. …") is no section but
+        # opens the next one's first chunk.
+        nonlocal headings
+        if len(body) > headings:
             path = " › ".join(title for _, title in stack) or PREAMBLE
             result.append(_Section(path, tuple(body)))
-        body.clear()
+            body.clear()
+            headings = 0
 
     for index, paragraph in enumerate(paragraphs):
         level = level_of(paragraph.text)
@@ -84,6 +89,7 @@ def sections(text: str) -> list[_Section]:
             stack.pop()
         stack.append((level, paragraph.text))
         body.append(paragraph)
+        headings = len(body)
     close()
     return result
 

