@@ -24,7 +24,7 @@ from typing import Any
 from assistant.answer import NOT_DESCRIBED, Citation, Table
 from assistant.corpus import SEPARATOR, Corpus, SectionKey
 from assistant.drafting import Draft, Numbering, shown
-from assistant.extractive import ScoredUnit, score_units, select_units
+from assistant.extractive import ScoredUnit, coverage, score_units, select_units
 from assistant.question import Analysis, analyze
 from assistant.retrieval import Filters, Passage
 from assistant.units import BULLET, Unit, chunk_units, is_fragment
@@ -375,15 +375,24 @@ def aspect_units(aspect: Aspect, corpus: Corpus, settings: Settings, scopes: Seq
     """The units of the passages retrieved for an aspect that cover enough of it, best first.
 
     The aspect's words are searched and scored like a question (with the kind
-    of value they ask for), not cut off by a chunk boundary.
+    of value they ask for). A unit covers the aspect by its own words, or by
+    its section's heading ("4.4.1. ICM-metodens formål og værdigrundlag" covers
+    "formål" for every sentence under it). Units cut off by a chunk boundary
+    are left out.
     """
     words = aspect[1] or aspect[0]
     analysis = replace(analyze(words, corpus.vocabulary), kind="open")
     passages = corpus.search(words, settings.comparison_k, Filters(scopes=tuple(scopes)))
+    headed = {
+        p.chunk.section: coverage(
+            analysis.terms, frozenset(terms(p.chunk.section.split(SEPARATOR)[-1])), corpus.idf, settings
+        )
+        for p in passages
+    }
     return [
         s
         for s in score_units(analysis, passages, corpus, settings)
-        if s.coverage >= settings.cell_min_coverage and not _cut_off(s.unit)
+        if max(s.coverage, headed[s.unit.chunk.section]) >= settings.cell_min_coverage and not _cut_off(s.unit)
     ]
 
 
