@@ -16,11 +16,12 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from assistant.answer import NOT_DESCRIBED, Answer, source_label
+from assistant.comparison import method_names
 from assistant.feedback import FeedbackError, feedback_path, record
 from assistant.logs import configure_logging, log_path
 from assistant.question import analyze
 from assistant.retrieval import Filters
-from assistant.scopes import differences, sides
+from assistant.scopes import differences, sides, without_municipalities
 from assistant.service import Assistant
 from assistant.transcript import to_markdown
 from hfa_settings import LLM_BACKENDS, Settings, load_settings
@@ -145,7 +146,7 @@ def comparison_table(answer: Answer) -> None:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def national_answer(_assistant: Assistant, index_version: str, question: str) -> Answer:
-    """The question answered from the national sources only (for the column beside a municipality's rules)."""
+    """A question answered from the national sources only (for the column beside a municipality's rules)."""
     return _assistant.answer(question, filters=Filters(scopes=(NATIONAL,)))
 
 
@@ -155,11 +156,13 @@ def national_beside_local(answer: Answer, assistant: Assistant) -> None:
     named = analyze(question, assistant.vocabulary).municipalities
     national = None
     if named and NATIONAL not in answer.by_scope:
-        national = national_answer(assistant, index_version(assistant.settings), question)
+        national = national_answer(
+            assistant, index_version(assistant.settings), without_municipalities(question, named)
+        )
     found = sides(answer, assistant.vocabulary, named, national)
     if not found:
         return
-    for note in differences(found, assistant.vocabulary):
+    for note in differences(found, method_names(assistant.corpus)):
         st.info(plain(f"Forskel: {note}"), icon=":material/compare_arrows:")
     for column, side in zip(st.columns(len(found)), found, strict=True):
         with column:

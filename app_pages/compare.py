@@ -26,7 +26,6 @@ from ingest.index import IndexProblem
 METHOD_PARAM = "metode"
 ASPECT_PARAM = "aspekt"
 SCOPE_PARAM = "kilde"
-SYNCED = "compare-url"  # the choice last written to the URL
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 TABLE_CSS = """
 <style>
@@ -64,8 +63,8 @@ def _key(param: str) -> str:
 def pickers(assistant: Assistant, settings: Settings) -> tuple[list[str], list[str], list[str]]:
     """Methods, aspects (configured and own free-text ones) and sources; the choice is kept in the URL.
 
-    The pickers take their choice from the URL when it changed from outside (a
-    link from the chat, a bookmark); otherwise they keep what the user picked.
+    When the page opens, the pickers take their choice from the URL (a link
+    from the chat, a bookmark); after that they keep what the user picks.
     """
     vocabulary = assistant.vocabulary
     methods_known = list(vocabulary.methods)
@@ -73,7 +72,7 @@ def pickers(assistant: Assistant, settings: Settings) -> tuple[list[str], list[s
     scopes_known = list(vocabulary.scope_names)
     linked = {param: st.query_params.get_all(param) for param in (METHOD_PARAM, ASPECT_PARAM, SCOPE_PARAM)}
     state = st.session_state
-    if state.get(SYNCED) != linked:
+    if _key(METHOD_PARAM) not in state:  # the page was just opened (its pickers' state goes when it is left)
         state[_key(METHOD_PARAM)] = [m for m in linked[METHOD_PARAM] if m in methods_known] or methods_known
         state[_key(ASPECT_PARAM)] = linked[ASPECT_PARAM] or labels
         state[_key(SCOPE_PARAM)] = [s for s in linked[SCOPE_PARAM] if s in scopes_known]
@@ -94,9 +93,7 @@ def pickers(assistant: Assistant, settings: Settings) -> tuple[list[str], list[s
         format_func=lambda s: scope_name(s, vocabulary),
         placeholder="Alle kilder",
     )
-    chosen = {METHOD_PARAM: methods, ASPECT_PARAM: aspects, SCOPE_PARAM: scopes}
-    st.query_params.from_dict(chosen)
-    state[SYNCED] = chosen
+    st.query_params.from_dict({METHOD_PARAM: methods, ASPECT_PARAM: aspects, SCOPE_PARAM: scopes})
     return methods, aspects, scopes
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,10 +101,7 @@ class Answer:
 
     def sources(self) -> list[tuple[int, Chunk]]:
         """Each cited passage once, by its number."""
-        seen: dict[int, Chunk] = {}
-        for citation in self.citations:
-            seen.setdefault(citation.n, citation.chunk)
-        return sorted(seen.items())
+        return numbered_sources(self.citations)
 
     @property
     def by_scope(self) -> dict[str, list[int]]:
@@ -132,6 +130,14 @@ class Answer:
             "passages": [passage_json(p) for p in self.passages],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
+
+
+def numbered_sources(citations: Iterable[Citation]) -> list[tuple[int, Chunk]]:
+    """Each cited passage once, by its number."""
+    seen: dict[int, Chunk] = {}
+    for citation in citations:
+        seen.setdefault(citation.n, citation.chunk)
+    return sorted(seen.items())
 
 
 def passage_json(p: Passage) -> dict[str, Any]:

@@ -1,11 +1,11 @@
 """Method comparisons: one column per method, one row per aspect, each cell the best cited units (or none).
 
-A cell is chosen by the same retrieval and unit scoring as answers (a search
-for "METHOD aspect words" in the chosen scopes), restricted to units about the
-method: a unit whose subject is the method — named alone, or named first and
-not in an enumeration like "CTI, ICM og ACT" — or a unit naming no method in
-the method's own section. Own sections come first; a unit cut off by a chunk
-boundary is never quoted.
+Each row is chosen by the same retrieval and unit scoring as answers: the
+aspect's words are searched in the chosen scopes and the units of the
+retrieved passages scored against them. Each method's cell takes the best of
+those units that are about the method (see :class:`MethodNames`): from the
+method's own sections first, at most ``cell_units``, never a unit cut off by a
+chunk boundary; empty ("ikke beskrevet i kilderne") when none covers the aspect.
 
 The row "Tilbydes i" says per municipality whether its own documents offer a
 method: a unit of them that names the method with a verb of offering
@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from assistant.answer import NOT_DESCRIBED, Citation, Table
+from assistant.answer import NOT_DESCRIBED, Citation, Table, numbered_sources
 from assistant.corpus import SEPARATOR, Corpus, SectionKey
 from assistant.drafting import Draft, Numbering, shown
 from assistant.extractive import ScoredUnit, coverage, score_units, select_units
@@ -31,7 +31,7 @@ from assistant.units import BULLET, Unit, chunk_units, is_fragment
 from hfa_settings import Settings
 from ingest.documents import Chunk
 from ingest.text import terms
-from ingest.vocabulary import Vocabulary
+from ingest.vocabulary import NATIONAL, Vocabulary
 
 OFFERED_ROW = "Tilbydes i"
 OFFER_CUE = re.compile(r"\b(?:anvend|bevilg|tilbyd|visiter)\w*", re.I)
@@ -101,10 +101,7 @@ class MethodTable:
 
     def sources(self) -> list[tuple[int, Chunk]]:
         """Each cited passage once, by its number."""
-        seen: dict[int, Chunk] = {}
-        for citation in self.citations:
-            seen.setdefault(citation.n, citation.chunk)
-        return sorted(seen.items())
+        return numbered_sources(self.citations)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of ``hfa compare --json`` (see the README for the contract)."""
@@ -155,11 +152,18 @@ class MethodNames:
         for chunk in _chunks(corpus):
             texts.setdefault(_key(chunk), []).append(chunk.text)
         self.section_methods = {key: self.named(" ".join(parts)) for key, parts in texts.items()}
-        self.sole_offer: dict[str, str] = {}
+        self.offered: dict[str, list[str]] = {}  # scope of a municipality -> the methods its documents offer
         for _, scopes, units in _municipal_units(corpus, ()):
             offered = [m for m in corpus.vocabulary.methods if offer_unit(m, units, self)]
-            if len(offered) == 1:
-                self.sole_offer |= dict.fromkeys(scopes, offered[0])
+            self.offered |= dict.fromkeys(scopes, offered)
+        self.described = sorted(  # methods the national sources give a section of their own
+            {
+                m
+                for (doc_id, path), scope in _section_scopes(corpus).items()
+                if scope == NATIONAL
+                if (m := self.own_section(path))
+            }
+        )
         self.common: dict[str, set[SectionKey]] = {}
         for method, (doc_id, parent) in self._method_parents():
             self.common.setdefault(method, set()).update(
@@ -230,7 +234,7 @@ class MethodNames:
         return (
             self.own_section(chunk.section) == method
             or self.section_methods.get(_key(chunk)) == [method]
-            or (not self.section_methods.get(_key(chunk)) and self.sole_offer.get(chunk.scope) == method)
+            or (not self.section_methods.get(_key(chunk)) and self.offered.get(chunk.scope) == [method])
         )
 
     def common_to(self, unit: Unit, method: str) -> bool:
@@ -280,11 +284,6 @@ def _mentions(text: str, patterns: Patterns) -> list[tuple[int, int, str]]:
 
 def _named(mentions: Iterable[tuple[int, int, str]]) -> list[str]:
     return list(dict.fromkeys(name for _, _, name in mentions))
-
-
-def methods_named(text: str, vocabulary: Vocabulary) -> list[str]:
-    """The methods the index knows that a text names, each once, in order ("CTI-metoden" → CTI)."""
-    return _named(_mentions(text, _patterns(vocabulary)))
 
 
 def comparison_aspects(analysis: Analysis, settings: Settings) -> list[Aspect]:
@@ -424,6 +423,10 @@ def _cut_off(unit: Unit) -> bool:
     line = text[text.rfind("\n", 0, start) + 1 : end]
     ends_chunk = end >= len(text.rstrip())
     return ends_chunk and not line.rstrip().endswith(CLOSING) and not BULLET.match(line) and not is_fragment(line)
+
+
+def _section_scopes(corpus: Corpus) -> dict[SectionKey, str]:
+    return {_key(chunk): chunk.scope for chunk in _chunks(corpus)}
 
 
 def _chunks(corpus: Corpus) -> list[Chunk]:

@@ -2,19 +2,20 @@
 
 Shown when an answer cites both national and local sources, or its question
 names a municipality: one side per scope ("National vejledning", "Norddjurs
-Kommune" — names from the vocabulary), and the differences the quotes
-themselves show: the methods each side names, and durations that have
-nothing in common (a phase of "3 måneder" beside "9 måneder" in all is no
-difference).
+Kommune" — names from the vocabulary), and where they differ: the methods
+the national sources describe against those the municipality offers, and
+durations the quotes state that have nothing in common (a phase of
+"3 måneder" beside "9 måneder" in all is no difference).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answer import Answer, Citation
-from assistant.comparison import CLOSING, methods_named
+from assistant.comparison import CLOSING, MethodNames
 from assistant.comparison_export import danish_list
 from assistant.evidence import VALUE_PATTERNS
 from ingest.vocabulary import NATIONAL, Vocabulary
@@ -53,6 +54,18 @@ def _joined(quotes: Sequence[str]) -> str:
     for quote in (" ".join(q.split()) for q in quotes):
         text = f"{text}{': ' if text and not text.endswith(CLOSING) else ' ' if text else ''}{quote}"
     return text
+
+
+def without_municipalities(question: str, municipalities: Sequence[str]) -> str:
+    """The question without the municipalities it names ("Hvor længe varer CTI i Norddjurs?" → "… varer CTI?").
+
+    Asked of the national sources, it finds what they say on the same matter.
+    """
+    for name in municipalities:
+        question = re.sub(
+            rf"(?:\s+(?:i|fra|hos|for|på))?\s*\b{re.escape(name)}s?(?:\s+kommunes?)?\b", "", question, flags=re.I
+        )
+    return " ".join(question.split()).replace(" ?", "?")
 
 
 def scope_name(scope: str, vocabulary: Vocabulary) -> str:
@@ -97,19 +110,23 @@ def _durations(citations: Sequence[Citation]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def differences(found: Sequence[Side], vocabulary: Vocabulary) -> list[str]:
-    """Where a local side differs from the national one: other methods named, or no duration in common."""
+def differences(found: Sequence[Side], names: MethodNames) -> list[str]:
+    """Where a local side differs from the national one: other methods, or durations with nothing in common.
+
+    The methods are what the sources say, not only what this answer quotes: the
+    national sources describe the methods they give a section each; a
+    municipality offers those its own documents offer (the "Tilbydes i" row).
+    """
     if not found or found[0].scope != NATIONAL:
         return []
-    national = found[0]
-    national_methods = methods_named(" ".join(c.quote for c in national.citations), vocabulary)
-    national_durations = _durations(national.citations)
+    national_durations = _durations(found[0].citations)
     notes = []
     for local in found[1:]:
-        methods = methods_named(" ".join(c.quote for c in local.citations), vocabulary)
-        if national_methods and methods and set(methods) != set(national_methods):
+        offered = names.offered.get(local.scope, [])
+        if names.described and offered and set(offered) != set(names.described):
             notes.append(
-                f"{NATIONAL_NAME} nævner {danish_list(national_methods)}; {local.name} nævner {danish_list(methods)}."
+                f"{NATIONAL_NAME} beskriver {danish_list(names.described)}; "
+                f"{local.name} tilbyder {danish_list(offered)}."
             )
         durations = _durations(local.citations)
         if national_durations and durations and not set(durations) & set(national_durations):
