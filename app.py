@@ -15,15 +15,19 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from assistant.answer import NOT_DESCRIBED, Answer
+from assistant.answer import NOT_DESCRIBED, Answer, source_label
+from assistant.comparison import method_names
 from assistant.feedback import FeedbackError, feedback_path, record
 from assistant.logs import configure_logging, log_path
+from assistant.question import analyze
 from assistant.retrieval import Filters
+from assistant.scopes import differences, sides, without_municipalities
 from assistant.service import Assistant
 from assistant.transcript import to_markdown
 from hfa_settings import LLM_BACKENDS, Settings, load_settings
 from ingest.documents import Chunk
 from ingest.index import CATALOG_FILE, IndexProblem
+from ingest.vocabulary import NATIONAL
 
 EXAMPLES = {
     "Ny medarbejder": [
@@ -49,6 +53,7 @@ MODE_NAMES = {
 }
 ERROR_TEXT = "Der skete en fejl, da svaret skulle findes. Prøv igen, eller formulér spørgsmålet anderledes."
 NEAREST_SHOWN = 3
+COMPARE_PAGE = "app_pages/compare.py"
 log = logging.getLogger("app")
 
 
@@ -130,11 +135,50 @@ def comparison_table(answer: Answer) -> None:
     if table is None:
         return
     quotes = {c.n: c.quote for c in answer.citations}
-    rows = {
-        aspect: [" ".join(f"[{n}] {' '.join(quotes[n].split())}" for n in cell) or NOT_DESCRIBED for cell in cells]
-        for aspect, cells in table.rows
-    }
+
+    def cell(row: int, column: int) -> str:
+        quoted = table.cell_quotes(row, column) or [(n, quotes[n]) for n in table.rows[row][1][column]]
+        return " ".join(f"[{n}] {' '.join(text.split())}" for n, text in quoted) or NOT_DESCRIBED
+
+    rows = {aspect: [cell(r, c) for c in range(len(cells))] for r, (aspect, cells) in enumerate(table.rows)}
     st.table(pd.DataFrame.from_dict(rows, orient="index", columns=list(table.columns)))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def national_answer(_assistant: Assistant, index_version: str, question: str) -> Answer:
+    """A question answered from the national sources only (for the column beside a municipality's rules)."""
+    return _assistant.answer(question, filters=Filters(scopes=(NATIONAL,)))
+
+
+def national_beside_local(answer: Answer, assistant: Assistant) -> None:
+    """National guidance beside local rules, when the answer cites both or its question names a municipality."""
+    question = answer.searched or answer.question
+    named = analyze(question, assistant.vocabulary).municipalities
+    national = None
+    if named and NATIONAL not in answer.by_scope:
+        national = national_answer(
+            assistant, index_version(assistant.settings), without_municipalities(question, named)
+        )
+    found = sides(answer, assistant.vocabulary, named, national)
+    if not found:
+        return
+    for note in differences(found, method_names(assistant.corpus)):
+        st.info(plain(f"Forskel: {note}"), icon=":material/compare_arrows:")
+    for column, side in zip(st.columns(len(found)), found, strict=True):
+        with column:
+            st.markdown(f"**{plain(side.name)}**")
+            if not side.numbered:
+                st.caption("Svaret citerer ikke herfra; sådan svarer disse kilder alene:")
+            lines = [
+                f"<p>{f'[{n}] ' if side.numbered else ''}{html.escape(text)}"
+                + ("" if side.numbered else f"<br><small>{html.escape(source_label(c.chunk))}</small>")
+                + "</p>"
+                for n, text, c in side.quotes()
+            ]
+            if lines:
+                st.markdown(html_block("".join(lines), "hfa-side"), unsafe_allow_html=True)
+            else:
+                st.caption("Svaret citerer intet herfra.")
 
 
 def show_answer(answer: Answer, assistant: Assistant) -> None:
@@ -143,8 +187,16 @@ def show_answer(answer: Answer, assistant: Assistant) -> None:
         st.caption(plain(f"Søgte efter: {answer.searched}"))
     if answer.table is not None:
         comparison_table(answer)
+        st.page_link(
+            COMPARE_PAGE,
+            label="Åbn sammenligningen med alle aspekter og download den",
+            icon=":material/table_view:",
+            query_params={"metode": list(answer.table.columns)},
+        )
     else:
         st.markdown(answer_html(answer.text), unsafe_allow_html=True)
+        if not answer.refused:
+            national_beside_local(answer, assistant)
     for notice in answer.notices:
         st.caption(plain(notice))
     for sentence in answer.unsupported_sentences:
@@ -318,4 +370,10 @@ def main() -> None:
     download(download_slot, turns)
 
 
-main()
+if __name__ == "__main__":
+    st.navigation(
+        [
+            st.Page(main, title="Chat", icon=":material/chat:", default=True),
+            st.Page(COMPARE_PAGE, title="Sammenlign metoder", icon=":material/table_view:", url_path="sammenlign"),
+        ]
+    ).run()

@@ -81,22 +81,27 @@ class Settings(BaseSettings):
     # A unit holding the kind of value asked for ("hvor længe" → a duration) gains this much.
     value_weight: float = Field(0.3, ge=0.0, le=5.0)
     # Answer forms: how many of the best passages' sections are searched for the
-    # asked list; the comparison rows (label: extra search words) used when the
-    # question names none, the passages searched per compared item, and how much
-    # of an aspect a cell must cover.
+    # asked list; the comparison rows (label shown, search words) used when the
+    # question or `hfa compare` names none, the passages searched per row (each
+    # method's cell is chosen among their units), how much of a row's words a
+    # quoted unit must cover, and how many units a cell of `hfa compare` quotes.
     list_sections: int = Field(3, ge=1, le=20)
     list_count_weight: float = Field(0.15, ge=0.0, le=5.0)
     list_item_weight: float = Field(0.3, ge=0.0, le=5.0)
     comparison_aspects: tuple[tuple[str, str], ...] = (
-        ("målgruppe", "målgruppen borgere"),
-        ("formål", "formålet"),
-        ("varighed", "tidsbegrænset måneder"),
-        ("caseload", "borgere pr medarbejder"),
-        ("organisering", "team medarbejdere"),
+        ("målgruppe", "målgruppe målgruppen henvendt"),
+        ("formål", "formål formålet værdigrundlag"),
+        ("varighed", "varighed tidsbegrænset tidsubegrænset måneder"),
+        ("faser", "faser faserne fase"),
+        ("caseload", "caseload borgere medarbejder"),
+        ("team og organisering", "organisering tværfagligt team medarbejder støtteperson"),
+        ("kontakthyppighed", "intensitet intensiteten timer variere"),
+        ("afslutning", "afslutning afslutningen overdragelse overdrages tidsubegrænset længe"),
+        ("hvor støtten gives", "hjem udgående lokalmiljøet"),
     )
-    comparison_k: int = Field(8, ge=1, le=50)
-    own_section_weight: float = Field(0.3, ge=0.0, le=5.0)
-    cell_min_coverage: float = fraction(0.3)
+    comparison_k: int = Field(30, ge=1, le=200)
+    cell_min_coverage: float = fraction(0.2)
+    cell_units: int = Field(2, ge=1, le=5)
     # The refusal signal (assistant/evidence.py): below either threshold the
     # sources are taken not to answer the question — the best units' share of
     # the question terms (minus `unknown_weight` × the share of words the corpus

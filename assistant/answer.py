@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.retrieval import Passage
 from ingest.documents import Chunk
+from ingest.vocabulary import NATIONAL
 
 NOT_DESCRIBED = "ikke beskrevet i kilderne"
 
@@ -51,13 +53,22 @@ class Table:
 
     columns: tuple[str, ...]
     rows: tuple[tuple[str, tuple[tuple[int, ...], ...]], ...]
+    # Per row and cell the quoted units as shown, one per number: a passage may
+    # be quoted in several cells with different units (empty: not recorded).
+    quotes: tuple[tuple[tuple[str, ...], ...], ...] = ()
+
+    def cell_quotes(self, row: int, column: int) -> list[tuple[int, str]]:
+        """The numbers of one cell with the text quoted under each (empty when not recorded)."""
+        if not self.quotes:
+            return []
+        return list(zip(self.rows[row][1][column], self.quotes[row][column], strict=True))
 
     def to_json(self) -> dict[str, Any]:
-        """``{"columns": [...], "rows": [{"aspect": ..., "cells": [[n, ...], ...]}]}``."""
-        return {
-            "columns": list(self.columns),
-            "rows": [{"aspect": aspect, "cells": [list(cell) for cell in cells]} for aspect, cells in self.rows],
-        }
+        """``{"columns": [...], "rows": [{"aspect": ..., "cells": [[n, ...], ...], "quotes": [[text, ...], ...]}]}``."""
+        rows = [{"aspect": aspect, "cells": [list(cell) for cell in cells]} for aspect, cells in self.rows]
+        for row, quotes in zip(rows, self.quotes, strict=False):
+            row["quotes"] = [list(cell) for cell in quotes]
+        return {"columns": list(self.columns), "rows": rows}
 
 
 @dataclass(frozen=True)
@@ -90,10 +101,15 @@ class Answer:
 
     def sources(self) -> list[tuple[int, Chunk]]:
         """Each cited passage once, by its number."""
-        seen: dict[int, Chunk] = {}
-        for citation in self.citations:
-            seen.setdefault(citation.n, citation.chunk)
-        return sorted(seen.items())
+        return numbered_sources(self.citations)
+
+    @property
+    def by_scope(self) -> dict[str, list[int]]:
+        """The citation numbers per scope of their source ("national", "norddjurs" …), national first."""
+        scopes: dict[str, list[int]] = {}
+        for n, chunk in self.sources():
+            scopes.setdefault(chunk.scope, []).append(n)
+        return dict(sorted(scopes.items(), key=lambda item: item[0] != NATIONAL))
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of ``hfa ask --json`` and ``hfa chat --json``."""
@@ -110,9 +126,18 @@ class Answer:
             "evidence": None if self.evidence is None else round(self.evidence, 4),
             "notices": list(self.notices),
             "citations": [c.to_json() for c in self.citations],
+            "by_scope": self.by_scope,
             "passages": [passage_json(p) for p in self.passages],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
+
+
+def numbered_sources(citations: Iterable[Citation]) -> list[tuple[int, Chunk]]:
+    """Each cited passage once, by its number."""
+    seen: dict[int, Chunk] = {}
+    for citation in citations:
+        seen.setdefault(citation.n, citation.chunk)
+    return sorted(seen.items())
 
 
 def passage_json(p: Passage) -> dict[str, Any]:

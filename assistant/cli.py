@@ -223,6 +223,68 @@ def ask(
         sys.exit(2)
 
 
+@main.command("compare")
+@click.argument("methods", nargs=-1, metavar="[METODE]...")
+@click.option(
+    "--aspect", "aspects", multiple=True, help="Sammenlign på dette aspekt (kan gentages; fri tekst: egen række)."
+)
+@click.option("--scope", multiple=True, help="Kun kilder med dette scope (national, norddjurs, aarhus …).")
+@click.option("--json", "as_json", is_flag=True, help="Som JSON (se README for kontrakten).")
+@click.option("--md", "as_md", is_flag=True, help="Som Markdown-tabel med kilderne under.")
+@click.option("--csv", "as_csv", is_flag=True, help="Som CSV: tabellen, derefter kilderne.")
+@click.pass_obj
+@_friendly_errors
+def compare_command(
+    settings: Settings,
+    methods: tuple[str, ...],
+    aspects: tuple[str, ...],
+    scope: tuple[str, ...],
+    as_json: bool,
+    as_md: bool,
+    as_csv: bool,
+) -> None:
+    r"""Sammenlign metoderne side om side med ordrette citater fra kilderne.
+
+    Én kolonne pr. metode (standard: alle metoder i kilderne), én række pr.
+    aspekt (standard: målgruppe, formål, varighed, faser, caseload, team og
+    organisering, kontakthyppighed, afslutning, hvor støtten gives) og en række
+    "Tilbydes i" pr. kommune. Hver celle citerer kilderne eller siger "ikke
+    beskrevet i kilderne".
+
+    \b
+    Eksempler:
+      hfa compare
+      hfa compare CTI ICM ACT --aspect caseload --aspect varighed
+      hfa compare CTI --scope norddjurs --md > cti-norddjurs.md
+      hfa compare --csv > metoder.csv
+    """
+    import time
+
+    from assistant.comparison import method_table, named_aspects, resolve_methods
+    from assistant.comparison_export import to_csv, to_markdown, to_text
+    from assistant.service import Assistant
+
+    chosen = [flag for flag, on in (("--json", as_json), ("--md", as_md), ("--csv", as_csv)) if on]
+    if len(chosen) > 1:
+        raise click.UsageError(f"Vælg én form ad gangen, ikke både {' og '.join(chosen)}.")
+    assistant = Assistant.open(settings)
+    vocabulary = assistant.vocabulary
+    unknown = [s for s in scope if s not in vocabulary.scope_names]
+    if unknown:
+        raise click.BadParameter(
+            f"'{unknown[0]}' findes ikke. Kendte scopes: {', '.join(vocabulary.scope_names)}.", param_hint="--scope"
+        )
+    started = time.perf_counter()
+    table = method_table(
+        assistant.corpus, settings, resolve_methods(methods, vocabulary), named_aspects(aspects, settings), scope
+    )
+    elapsed = (time.perf_counter() - started) * 1000
+    if as_json:
+        click.echo(json.dumps(table.to_json() | {"timings_ms": {"total": round(elapsed, 1)}}, ensure_ascii=False))
+    else:
+        click.echo((to_markdown if as_md else to_csv if as_csv else to_text)(table), nl=not (as_md or as_csv))
+
+
 @main.command()
 @click.pass_obj
 def doctor(settings: Settings) -> None:

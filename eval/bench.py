@@ -3,7 +3,8 @@
     python -m eval.bench [--data-dir DIR]
 
 Prints: full ingest time, unchanged re-ingest time, warm `ask` latency p50/p95
-over the gold questions, and retrieval recall@5 and MRR on the in-scope ones.
+over the gold questions, retrieval recall@5 and MRR on the in-scope ones, and
+the time to build the whole default method comparison (`hfa compare`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.service import Assistant
+from eval.comparison import timed_table
 from eval.gold import load_gold
 from eval.metrics import percentile, recall_at, reciprocal_rank
 from hfa_settings import load_settings
@@ -59,6 +61,9 @@ def main() -> None:
     print(f"warm ask p50 / p95:       {p50:7.1f} / {p95:.1f} ms  (n={len(items)})")
     recall, mrr = statistics.mean(recalls), statistics.mean(ranks)
     print(f"retrieval recall@5 / MRR: {recall:7.3f} / {mrr:.3f}  (n={len(recalls)})")
+    table, table_ms = timed_table(assistant)
+    cells = len(table.rows) * len(table.methods)
+    print(f"compare, default table:   {table_ms:7.1f} ms  ({cells} cells, median of warm builds)")
 
 
 if __name__ == "__main__":

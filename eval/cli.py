@@ -30,6 +30,7 @@ DEFAULT_OUT = PROJECT_ROOT / "eval" / "reports"
 )
 @click.option("--gate", is_flag=True, help="Afslut med fejl, hvis vores tal er under grænserne.")
 @click.option("--thresholds", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Grænsefil (TOML).")
+@click.option("--comparison", is_flag=True, help="Kun metodesammenligningen (eval/comparison_gold.yaml).")
 @click.pass_obj
 def eval_command(
     settings: Settings,
@@ -41,6 +42,7 @@ def eval_command(
     mode: str | None,
     gate: bool,
     thresholds: Path | None,
+    comparison: bool,
 ) -> None:
     r"""Evaluer svarene mod guldsættet (eval/gold.yaml og eval/conversations.yaml).
 
@@ -51,7 +53,13 @@ def eval_command(
       hfa eval --compare forrige.json            # vis regressioner pr. spørgsmål
       hfa eval --gate --no-baselines             # CI: fejl under eval/thresholds.toml
       hfa eval --mode ollama --no-baselines      # svar fra den indstillede sprogmodel
+      hfa eval --comparison --gate               # kun metodesammenligningen (hfa compare)
+
+    Uden --category/--tag scores også metodesammenligningen (celle-nøjagtighed,
+    tomme celler, 'Tilbydes i', tid for hele tabellen) mod eval/comparison_gold.yaml.
     """
+    if comparison:
+        sys.exit(_comparison(settings, gate, thresholds))
     from assistant.service import Assistant
     from eval import report as render
     from eval import runner
@@ -88,6 +96,7 @@ def eval_command(
         click.echo(f"\nRegressioner ({len(regressions)}):")
         click.echo("\n".join(f"  {line}" for line in regressions))
     click.echo("\nRapport: " + ", ".join(str(p) for p in paths))
+    failed = _comparison(settings, gate, thresholds) if not (category or tag) else 0
     if gate:
         problems = runner.gate(
             report["systems"][runner.OURS]["summary"]["alle"],
@@ -97,4 +106,20 @@ def eval_command(
             click.echo("\nGATE FEJLEDE:", err=True)
             click.echo("\n".join(f"  {p}" for p in problems), err=True)
             sys.exit(1)
+        if failed:
+            sys.exit(1)
         click.echo("Gate: alle tal er inden for grænserne.")
+
+
+def _comparison(settings: Settings, gate: bool, thresholds: Path | None) -> int:
+    """Score the method comparison and print it; 1 when gated and outside its targets."""
+    from eval import comparison
+
+    result = comparison.run(settings)
+    click.echo("\n" + "\n".join(comparison.summary_lines(result)))
+    problems = comparison.gate(result, comparison.load_targets(thresholds or comparison.THRESHOLDS_FILE))
+    if gate and problems:
+        click.echo("\nGATE FEJLEDE:", err=True)
+        click.echo("\n".join(f"  {p}" for p in problems), err=True)
+        return 1
+    return 0

@@ -9,21 +9,12 @@ from pathlib import Path
 import pytest
 
 from assistant.service import REFUSAL
-from eval.bench_app import CHROMIUM, CHROMIUM_ARGS, ask, open_chat, running_app
+from eval.bench_app import CHROMIUM, CHROMIUM_ARGS, ask, open_chat
 from hfa_settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
 SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot.png"
-
-
-@pytest.fixture(scope="module")
-def app_url(corpus_settings, tmp_path_factory):
-    if not Path(CHROMIUM).is_file():
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    log = tmp_path_factory.mktemp("app") / "streamlit.log"
-    with running_app(corpus_settings.data_dir, log) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
