@@ -191,16 +191,18 @@ def load_targets(path: Path = THRESHOLDS_FILE) -> dict[str, dict[str, float]]:
 
 
 def gate(result: Mapping[str, Any], targets: Mapping[str, Mapping[str, float]]) -> list[str]:
-    """The figures outside their targets: each table's shares, and the default table's time."""
+    """The default table's figures (shares and build time) outside their targets.
+
+    The held-out table is reported, not gated: it measures how the cell rules
+    carry over to a table they were not written for.
+    """
+    figures = {**result[STANDARD], "table_ms": result["table_ms"]}
     problems = []
     for bound, limits in targets.items():
         for name, limit in limits.items():
-            for table, figures in [("", result), *((f"{t} ", result[t]) for t in (STANDARD, HELDOUT))]:
-                if name not in figures:
-                    continue
-                value = figures[name]
-                if value is None or (bound == "min" and value < limit) or (bound == "max" and value > limit):
-                    problems.append(f"sammenligning {table}{name}: {value} er uden for grænsen ({bound} {limit:g})")
+            value = figures.get(name)
+            if value is None or (bound == "min" and value < limit) or (bound == "max" and value > limit):
+                problems.append(f"sammenligning {name}: {value} er uden for grænsen ({bound} {limit:g})")
     return problems
 
 
