@@ -26,6 +26,8 @@ test: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	HF_HUB_OFFLINE=1 $(BIN)/pytest
+	# Bad-input battery (issue 11): fails unless every case ends with an intact index.
+	HF_HUB_OFFLINE=1 $(BIN)/python -m eval.reliability
 	# The eval gate: fails when a figure of ours drops below eval/thresholds.toml.
 	$(BIN)/hfa ingest
 	$(BIN)/hfa eval --gate --no-baselines

@@ -130,6 +130,22 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
     llm_timeout: float = Field(30.0, gt=0.0, le=3600.0)
     llm_max_retries: int = Field(2, ge=0, le=10)
+    # Ingest reliability. A second `hfa ingest` waits this long for the running one
+    # before it stops. No chunk exceeds `chunk_hard_max_chars` (text without
+    # sentence breaks is cut at whitespace near it). A document with more text than
+    # `max_document_chars` is refused: embedding costs ~0.25 ms per character on
+    # 2 cores, so 2 million characters take ~8 minutes.
+    ingest_lock_wait_seconds: float = Field(30.0, ge=0.0, le=86400.0)
+    chunk_hard_max_chars: int = Field(2000, ge=200, le=100_000)
+    max_document_chars: int = Field(2_000_000, ge=1000, le=100_000_000)
+    # Claim check of generated answers (assistant/citecheck.py): a cited sentence
+    # is supported when its cited passages hold every number, date, §-reference
+    # and name in it and at least `claim_min_overlap` of its other content words.
+    # The generated answer is replaced by the extractive one when its first cited
+    # sentence is unsupported or more than `claim_max_unsupported_share` of its
+    # sentences are (measured on tests/data/model_replies.yaml).
+    claim_min_overlap: float = fraction(0.5)
+    claim_max_unsupported_share: float = fraction(0.5)
     # Logging: a rotating file in the data directory.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

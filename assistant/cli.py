@@ -96,17 +96,27 @@ def main(ctx: click.Context, data_dir: Path | None, corpus_dir: Path | None, ver
 
 
 @main.command()
-@click.option("--rebuild", is_flag=True, help="Byg hele indekset forfra.")
+@click.option("--rebuild", is_flag=True, help="Byg hele indekset forfra fra corpus/, uanset hvilken tilstand det er i.")
+@click.option("--check", is_flag=True, help="Tjek kun indekset mod kataloget og corpus/ (ændrer intet).")
 @click.pass_obj
 @_friendly_errors
-def ingest(settings: Settings, rebuild: bool) -> None:
+def ingest(settings: Settings, rebuild: bool, check: bool) -> None:
     """Indlæs dokumenterne i corpus/ (kun ændrede dokumenter indlejres igen).
+
+    Hver indlæsning retter først indekset til efter kataloget (fx efter en
+    afbrudt indlæsning). Kører en anden indlæsning, ventes der på den.
 
     \b
     Eksempel:
       hfa ingest            # opdater indekset
-      hfa ingest --rebuild  # byg forfra, fx efter skift af embedder
+      hfa ingest --check    # tjek uden at ændre noget (kode 1, hvis noget skal rettes)
+      hfa ingest --rebuild  # byg forfra, fx efter skift af embedder eller et ødelagt indeks
     """
+    if check and rebuild:
+        raise click.UsageError("--check og --rebuild kan ikke bruges sammen: --check ændrer intet.")
+    if check:
+        _check(settings)
+        return
     from tqdm import tqdm
 
     from ingest.pipeline import run_ingest
@@ -125,6 +135,8 @@ def ingest(settings: Settings, rebuild: bool) -> None:
     report = run_ingest(settings, rebuild=rebuild, progress_factory=progress_factory)
     for bar in bars:
         bar.close()
+    for repair in report.repairs:
+        click.echo(f"Rettet: {repair}")
     for label, ids in (
         ("Tilføjet", report.added),
         ("Opdateret", report.updated),
@@ -133,10 +145,25 @@ def ingest(settings: Settings, rebuild: bool) -> None:
         if ids:
             click.echo(f"{label}: {', '.join(ids)}")
     click.echo(f"Uændret: {len(report.unchanged)} dokument(er). Indlejrede afsnit: {report.chunks_embedded}.")
+    for name, reason in report.skipped.items():
+        click.echo(f"ADVARSEL: {name} {reason}.", err=True)
     for name, reason in report.failed.items():
         click.echo(f"FEJL i {name}: {reason}", err=True)
     if report.failed:
         sys.exit(2)
+
+
+def _check(settings: Settings) -> None:
+    """``hfa ingest --check``: report, and exit 1 when ``hfa ingest`` has something to do."""
+    from ingest.pipeline import check_index
+
+    result = check_index(settings)
+    for line in result.facts + result.problems:
+        click.echo(line)
+    if result.problems:
+        click.echo("Indekset er ikke i orden. Kør 'hfa ingest' for at rette det.")
+        sys.exit(1)
+    click.echo("Indekset er i orden og passer til corpus/.")
 
 
 @main.command()
@@ -275,7 +302,14 @@ def doctor(settings: Settings) -> None:
 @click.pass_obj
 @_friendly_errors
 def sources(settings: Settings) -> None:
-    """Vis de indlæste dokumenter, antal afsnit, embedder og seneste indlæsning."""
+    """Vis de indlæste dokumenter, antal afsnit, embedder og seneste indlæsning.
+
+    Passer vektorlageret eller det leksikale indeks ikke til kataloget, siges
+    det, og kommandoen slutter med kode 1.
+    """
+    from ingest.lock import holder
+    from ingest.pipeline import store_problems
+
     catalog = Catalog.load(settings.index_dir)
     if not catalog.documents:
         raise click.ClickException("Der er intet indeks endnu. Kør 'hfa ingest'.")
@@ -284,6 +318,16 @@ def sources(settings: Settings) -> None:
     click.echo(f"Afsnit i alt: {len(catalog.chunks)}")
     click.echo(f"Embedder: {catalog.embedder}")
     click.echo(f"Seneste indlæsning: {catalog.last_ingest}")
+    running = holder(settings.index_dir)
+    if running is not None:
+        click.echo(f"En indlæsning kører lige nu (proces {running}); tallene kan ændre sig.")
+        return
+    problems = store_problems(settings, catalog)
+    for problem in problems:
+        click.echo(f"ADVARSEL: {problem}", err=True)
+    if problems:
+        click.echo("Indekset passer ikke til kataloget. Kør 'hfa ingest' for at rette det.", err=True)
+        sys.exit(1)
 
 
 @main.command()

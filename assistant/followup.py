@@ -34,6 +34,7 @@ _REFERRING = re.compile(
     re.IGNORECASE,
 )
 _SHORT_WORDS = 4
+_RULE_REFERENCE = re.compile(r"§|\b\d+\s?[a-z]?\b")
 _CARRIED_WORDS = 6
 _FILLER = re.compile(r"\b(?:og|and|kommune|kommunes|municipality|så|then)\b|[,\s–-]", re.IGNORECASE)
 
@@ -64,7 +65,7 @@ def entities(text: str, vocabulary: Vocabulary) -> dict[str, list[str]]:
 def _is_elliptical(question: str, named: dict[str, list[str]]) -> bool:
     if _CONNECTIVE.match(question):
         return True
-    if named:
+    if named or _RULE_REFERENCE.search(question):  # "klagefrist 85a?" names its own subject
         return False
     return bool(_REFERRING.search(question)) or len(question.split()) <= _SHORT_WORDS
 

@@ -34,7 +34,7 @@ from ollama import ResponseError
 from pydantic import SecretStr
 
 from assistant.answer import Answer, source_label
-from assistant.citecheck import build_citations, check_citations, is_refusal
+from assistant.citecheck import build_citations, check_citations, claim_support, is_refusal, source_text
 from assistant.prompts import answer_prompt, rewrite_prompt
 from assistant.retrieval import Passage
 from hfa_settings import Settings, llm_api_key
@@ -172,23 +172,40 @@ def _fallback(extractive: Answer, reason: str, notice: str) -> Answer:
 
 
 def _checked(extractive: Answer, text: str, settings: Settings) -> Answer:
-    """The generated answer if its citations hold up, else the extractive one."""
+    """The generated answer if its citations hold up by content, else the extractive one."""
     passages = list(extractive.passages)
-    check = check_citations(text, len(passages))
+    sources = [source_text(p.chunk) for p in passages]
+
+    def supported(sentence: str, cited: tuple[int, ...]) -> bool:
+        support = claim_support(sentence, [sources[n - 1] for n in cited], settings)
+        if not support.supported:
+            log.info("Sætning uden støtte i %s: %r (%s)", list(cited), sentence, support)
+        return support.supported
+
+    check = check_citations(text, len(passages), supported)
     if not check.text:
         return _fallback(extractive, "empty_output", "Sprogmodellen returnerede et tomt svar.")
     if is_refusal(check.text) and not check.cited:
         if not extractive.refused:
             return _fallback(extractive, "model_refused", "Sprogmodellen fandt intet svar, men kilderne dækker emnet.")
         return replace(extractive, mode=settings.llm_backend)
-    if not check.cited:
+    if not check.cited and not check.rejected:
         return _fallback(extractive, "no_citations", "Sprogmodellens svar henviste ikke til nogen kilde.")
+    if check.key_claim_unsupported(settings.claim_max_unsupported_share):
+        return _fallback(
+            extractive, "unsupported_claims", "Sprogmodellens svar siger mere, end de kilder, det henviser til, dækker."
+        )
     notices = []
     if check.invalid:
         markers = ", ".join(f"[{n}]" for n in check.invalid)
         notices.append(f"Henvisninger til passager, der ikke findes ({markers}), er fjernet.")
-    if check.unsupported:
-        notices.append(f"{len(check.unsupported)} sætning(er) i svaret har ingen kildehenvisning; læs med forbehold.")
+    if check.rejected:
+        notices.append(
+            f"{len(check.rejected)} sætning(er) i svaret siger mere, end de citerede passager dækker; "
+            "henvisningen er fjernet. Læs med forbehold."
+        )
+    if check.uncited:
+        notices.append(f"{len(check.uncited)} sætning(er) i svaret har ingen kildehenvisning; læs med forbehold.")
     return Answer(
         extractive.question,
         check.text,

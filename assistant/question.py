@@ -111,7 +111,7 @@ def analyze(question: str, vocabulary: Vocabulary) -> Analysis:
         value_kind=value_kind,
         methods=methods,
         municipalities=municipalities,
-        uncovered=uncovered + _unknown_names(words, unknown, uncovered),
+        uncovered=uncovered + _unknown_names(words, unknown, (*uncovered, *municipalities, *methods)),
         scopes=tuple(sorted({s for n in municipalities for s in vocabulary.municipalities[n]})),
         counted=_counted(question, vocabulary) if language == "da" else None,
         repairs=tuple(dict.fromkeys(repairs)),
@@ -195,7 +195,8 @@ def _replaced(question: str, repaired: list[str], repairs: list[str]) -> str:
 def _unknown_names(words: list[str], unknown: list[str], named: tuple[str, ...]) -> tuple[str, ...]:
     """Proper names (capitalised, not opening the question) that no document uses: "Copenhagen", "Finland".
 
-    A name already reported as an uncovered municipality ("Københavns" of "Københavns Kommune") is not repeated.
+    A name already reported as an uncovered municipality ("Københavns" of "Københavns Kommune"), or one the
+    index knows as a municipality or method, is not reported.
     """
     already = " ".join(named).lower()
     return tuple(

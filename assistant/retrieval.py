@@ -16,7 +16,7 @@ from pydantic import ConfigDict
 from hfa_settings import Settings
 from ingest.documents import Chunk
 from ingest.embeddings import embedder_id, make_embeddings
-from ingest.index import Catalog, IndexProblem, LexicalIndex, VectorIndex
+from ingest.index import Catalog, IndexProblem, LexicalIndex, VectorIndex, checked_catalog
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class HybridRetriever(BaseRetriever):
 
     @classmethod
     def open(cls, settings: Settings, embeddings: Embeddings | None = None) -> HybridRetriever:
-        """Open the index, checking it exists and was built with the configured embedder."""
+        """Open the index, checking it exists, was built with the configured embedder and has every vector."""
         catalog = Catalog.load(settings.index_dir)
         if not catalog.documents:
             raise IndexProblem("Der er intet indeks endnu. Kør 'hfa ingest' for at indlæse dokumenterne.")
@@ -129,12 +129,14 @@ class HybridRetriever(BaseRetriever):
                 "Kør 'hfa ingest --rebuild' eller ret indstillingen."
             )
         embeddings = embeddings or make_embeddings(settings)
+        vectors = VectorIndex(settings, embeddings)
+        catalog = checked_catalog(settings.index_dir, vectors)
         return cls(
             settings=settings,
             catalog=catalog,
             embeddings=embeddings,
-            vectors=VectorIndex(settings, embeddings),
-            lexical=LexicalIndex.load(settings.index_dir),
+            vectors=vectors,
+            lexical=LexicalIndex.for_catalog(settings.index_dir, catalog),
             k=settings.top_k,
         )
 
@@ -162,28 +164,21 @@ class HybridRetriever(BaseRetriever):
         k = k or self.k
         filters = filters or Filters()
         limit = max(self.settings.candidate_k, k)
-        dense = self.vectors.search(self.embeddings.embed_query(question), limit, filters.where())
-        dense_sim = {chunk.chunk_id: sim for chunk, sim in dense}
+        dense = self.vectors.nearest(self.embeddings.embed_query(question), limit, filters.where())
+        # Only chunks the catalog lists are served: the store may still hold the
+        # vectors of an interrupted or running ingest (withdrawn or duplicate text).
+        dense_sim = {cid: sim for cid, sim in dense if cid in self.catalog.chunks}
         lexical = dict(self._lexical_ranking(question, filters, limit))
         rankings = [list(dense_sim), list(lexical)]
         fused = reciprocal_rank_fusion(rankings, self.settings.rrf_k)
         if prefer is not None:
-            dense_chunks = {chunk.chunk_id: chunk for chunk, _ in dense}
-            about = {
-                cid: score
-                for cid in fused
-                if (chunk := self.catalog.chunks.get(cid) or dense_chunks.get(cid)) and (score := prefer(chunk)) > 0
-            }
+            about = {cid: score for cid in fused if (score := prefer(self.catalog.chunks[cid])) > 0}
             preferred = sorted(about, key=lambda cid: (about[cid], fused[cid]), reverse=True)
             fused = reciprocal_rank_fusion([*rankings, preferred], self.settings.rrf_k)
         best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
-        # Only the k best are looked up (no copy of the whole catalog per question);
-        # the catalog's copy wins, a dense hit the catalog lacks is still shown.
-        dense_chunks = {chunk.chunk_id: chunk for chunk, _ in dense}
-        found = [(cid, self.catalog.chunks.get(cid) or dense_chunks.get(cid)) for cid in best]
         return [
-            Passage(rank, chunk, fused[cid], dense_sim.get(cid), lexical.get(cid, 0.0))
-            for rank, (cid, chunk) in enumerate(((c, ch) for c, ch in found if ch), start=1)
+            Passage(rank, self.catalog.chunks[cid], fused[cid], dense_sim.get(cid), lexical.get(cid, 0.0))
+            for rank, cid in enumerate(best, start=1)
         ]
 
     def _get_relevant_documents(

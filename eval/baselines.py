@@ -62,8 +62,11 @@ class DenseOnlyRetriever:
     ) -> list[Passage]:
         """The k passages most similar to the question."""
         vector = self.hybrid.embeddings.embed_query(question)
-        hits = self.hybrid.vectors.search(vector, k or self.hybrid.k, (filters or Filters()).where())
-        return [Passage(rank, chunk, sim, sim, 0.0) for rank, (chunk, sim) in enumerate(hits, start=1)]
+        hits = self.hybrid.vectors.nearest(vector, k or self.hybrid.k, (filters or Filters()).where())
+        listed = [(cid, sim) for cid, sim in hits if cid in self.catalog.chunks]
+        return [
+            Passage(rank, self.catalog.chunks[cid], sim, sim, 0.0) for rank, (cid, sim) in enumerate(listed, start=1)
+        ]
 
 
 def tutorial_chunks(settings: Settings) -> list[Chunk]:

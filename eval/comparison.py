@@ -185,24 +185,31 @@ def evaluate(assistant: Assistant, path: Path = GOLD_FILE) -> dict[str, Any]:
 
 
 def load_targets(path: Path = THRESHOLDS_FILE) -> dict[str, dict[str, float]]:
-    """``{"min": {...}, "max": {...}}`` from the ``[comparison]`` table of the thresholds file."""
+    """``{"min": …, "max": …, "heldout_min": …}`` from the ``[comparison]`` table of the thresholds file."""
     data = tomllib.loads(path.read_text(encoding="utf-8")).get("comparison", {})
-    return {bound: {k: float(v) for k, v in data.get(bound, {}).items()} for bound in ("min", "max")}
+    return {bound: {k: float(v) for k, v in data.get(bound, {}).items()} for bound in ("min", "max", "heldout_min")}
 
 
 def gate(result: Mapping[str, Any], targets: Mapping[str, Mapping[str, float]]) -> list[str]:
-    """The default table's figures (shares and build time) outside their targets.
+    """The figures outside their targets: each table's shares, and the default table's time.
 
-    The held-out table is reported, not gated: it measures how the cell rules
-    carry over to a table they were not written for.
+    The held-out table has floors of its own (``heldout_min``, what it measured): the issue's
+    targets are for the gold table the cells were checked against.
     """
-    figures = {**result[STANDARD], "table_ms": result["table_ms"]}
     problems = []
     for bound, limits in targets.items():
+        if bound == "heldout_min":
+            tables = [(f"{HELDOUT} ", result[HELDOUT])]
+        else:
+            tables = [("", result), (f"{STANDARD} ", result[STANDARD])]
         for name, limit in limits.items():
-            value = figures.get(name)
-            if value is None or (bound == "min" and value < limit) or (bound == "max" and value > limit):
-                problems.append(f"sammenligning {name}: {value} er uden for grænsen ({bound} {limit:g})")
+            for table, figures in tables:
+                if name not in figures:
+                    continue
+                value = figures[name]
+                below = bound in ("min", "heldout_min") and value is not None and value < limit
+                if value is None or below or (bound == "max" and value > limit):
+                    problems.append(f"sammenligning {table}{name}: {value} er uden for grænsen ({bound} {limit:g})")
     return problems
 
 

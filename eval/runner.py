@@ -96,6 +96,8 @@ def run_system(
                 "question": item.question,
                 "searched": answer["searched"],
                 "refused": answer["refused"],
+                "mode": answer["mode"],
+                "fallback_reason": answer["fallback_reason"],
                 "evidence": answer.get("evidence"),
                 "kind": answer["kind"],
                 "answer": answer["answer"],

@@ -85,12 +85,12 @@ def _profile(raw: str) -> _Profile:
 
 def _is_footer(line: str, profile: _Profile) -> bool:
     match = FOOTER.match(line)
-    return bool(match) and (match.group(2) or match.group(3)).strip() in profile.footers
+    return match is not None and (match.group(2) or match.group(3)).strip() in profile.footers
 
 
 def _is_footnote(line: str, profile: _Profile) -> bool:
     match = FOOTNOTE_LINE.match(line)
-    return bool(match) and match.group(1) in profile.footnote_numbers
+    return match is not None and match.group(1) in profile.footnote_numbers
 
 
 def _strip_references(line: str, profile: _Profile) -> str:

@@ -28,6 +28,20 @@ def write_pdf(path: Path, pages: list[str] = PAGES, password: str | None = None)
     return path
 
 
+def write_owner_locked_pdf(path: Path, method: str = "RC4") -> Path:
+    """A PDF that opens without a password but forbids editing (only an owner password is set)."""
+    from fpdf.enums import EncryptionMethod
+
+    pdf = FPDF()
+    pdf.set_encryption(owner_password="ejer-kodeord", encryption_method=EncryptionMethod[method])
+    pdf.set_font("Helvetica", size=12)
+    for text in PAGES:
+        pdf.add_page()
+        pdf.multi_cell(0, 8, text)
+    pdf.output(str(path))
+    return path
+
+
 def write_blank_pdf(path: Path, pages: int = 2) -> Path:
     """A PDF whose pages hold no text (like a scan without a text layer)."""
     pdf = FPDF()

@@ -183,7 +183,7 @@ def test_analysis_repairs_spelling_and_learns_names_from_the_index() -> None:
     vocabulary = Vocabulary(
         municipalities={"Syddjurs": ["syddjurs"]},
         methods={"CTI": ["Critical Time Intervention"], "ACT": []},
-        words={"bostøtte": 5, "metode": 7, "team": 4, "målgruppen": 9, "forløbet": 3},
+        words={"bostøtte": 5, "metode": 7, "team": 4, "målgruppen": 9, "forløbet": 3, "kommune": 8},
     )
     analysis = analyze("hvad er bostøttemetode og maalgruppen for ACT-tem i Syddjurs Kommune?", vocabulary)
     assert {"bostøtte metode", "målgruppen", "team"} <= set(analysis.repairs)

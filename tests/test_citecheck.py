@@ -67,3 +67,27 @@ def test_citations_quote_the_best_matching_passage_sentence_verbatim() -> None:
     ]
     for c in citations:
         assert c.chunk.text[c.start : c.end] == c.quote
+
+
+def test_a_judge_rejecting_a_sentence_removes_its_markers_and_lists_it() -> None:
+    def judge(sentence: str, cited: tuple[int, ...]) -> bool:
+        return "gebyr" not in sentence
+
+    check = check_citations(
+        "Klagefristen er 4 uger [1]. Der er et gebyr. [1][2] Et CTI-forløb varer ni måneder [2].", 5, judge
+    )
+    assert check.text == "Klagefristen er 4 uger [1]. Der er et gebyr. Et CTI-forløb varer ni måneder [2]."
+    assert check.rejected == check.unsupported == ["Der er et gebyr."]
+    assert check.uncited == [] and check.cited == [1, 2]
+    assert [s.rejected for s in check.sentences] == [(), (1, 2), ()]
+
+
+def test_the_key_claim_is_the_first_cited_sentence() -> None:
+    def judge(sentence: str, cited: tuple[int, ...]) -> bool:
+        return "1 år" not in sentence
+
+    assert check_citations("Klagefristen er 1 år [1]. Den gælder i Norddjurs [1].", 5, judge).key_claim_unsupported(0.5)
+    intro = check_citations("Her er svaret. Klagefristen er 4 uger [1].", 5, judge)
+    assert intro.uncited == ["Her er svaret."] and not intro.key_claim_unsupported(0.5)
+    mostly_uncited = check_citations("Klagefristen er 4 uger [1]. Den gælder i Norddjurs. Og i Aarhus.", 5, judge)
+    assert mostly_uncited.key_claim_unsupported(0.5)

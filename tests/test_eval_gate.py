@@ -4,7 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.cli import main
-from assistant.retrieval import Filters, HybridRetriever, Passage
+from assistant.retrieval import Filters, HybridRetriever, Passage, Preference
 from assistant.service import Assistant
 from eval import runner
 from eval.gold import load_all
@@ -15,9 +15,11 @@ pytestmark = pytest.mark.slow
 class ReversedRetriever(HybridRetriever):
     """Broken on purpose: returns the worst of the candidates, worst first."""
 
-    def search(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+    def search(
+        self, question: str, k: int | None = None, filters: Filters | None = None, prefer: Preference | None = None
+    ) -> list[Passage]:
         k = k or self.k
-        candidates = super().search(question, k=self.settings.candidate_k, filters=filters)
+        candidates = super().search(question, self.settings.candidate_k, filters, prefer)
         return [replace(p, rank=rank) for rank, p in enumerate(candidates[::-1][:k], start=1)]
 
 

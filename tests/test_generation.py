@@ -302,8 +302,11 @@ def test_eval_runs_in_generative_mode(assistant, corpus_settings, monkeypatch, t
     # municipality no source covers (refused before the model is asked).
     uncovered = [r for r in rows if analyze(r["question"], assistant.vocabulary).uncovered]
     assert requests == len(rows) - len(uncovered) + 1
-    answered = [r["answer"] for r in rows if not r["refused"]]
-    assert answered and all(a == claim for a in answered)
+    # The scripted claim is shown where its passage [1] says it; elsewhere the
+    # content check replaces it by the extractive answer.
+    answered = [r for r in rows if not r["refused"]]
+    assert any(r["answer"] == claim for r in answered)
+    assert all(r["answer"] == claim or r["fallback_reason"] == "unsupported_claims" for r in answered)
 
 
 def test_uncovered_municipality_is_refused_without_asking_the_model(assistant) -> None:

