@@ -159,7 +159,7 @@ class MethodNames:
         self.described = sorted(  # methods the national sources give a section of their own
             {
                 m
-                for (doc_id, path), scope in _section_scopes(corpus).items()
+                for (_, path), scope in _section_scopes(corpus).items()
                 if scope == NATIONAL
                 if (m := self.own_section(path))
             }
@@ -401,9 +401,8 @@ def cell_units(method: str, scored: Sequence[ScoredUnit], settings: Settings, na
     The first unit comes from the method's own sections when one of them covers
     the aspect; the others are the next best anywhere (at least
     ``answer_keep_share`` of the first's score and of its share of the aspect's
-    words, no near-duplicates). Only when
-    no unit about the method covers the aspect are units common to it and its
-    siblings quoted.
+    words, no near-duplicates). Only when no unit about the method covers the
+    aspect are units common to it and its siblings quoted.
     """
     ranked = [s for s in scored if names.about(s.unit, method)]
     if not ranked:
