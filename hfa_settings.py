@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     # Small k lets the top of each ranking count (measured on the gold set: k=5
     # recall@5 0.928 vs 0.895 at the textbook k=60).
     rrf_k: int = Field(5, ge=1, le=1000)
+    # The dense ranking's weight in the fusion, BM25's being 1.
+    dense_weight: float = Field(1.0, ge=0.0, le=10.0)
     # Extractive answering: how sentences are scored (see assistant/extractive.py).
     answer_max_sentences: int = Field(3, ge=1, le=20)
     answer_keep_share: float = fraction(0.6)
@@ -88,6 +90,8 @@ class Settings(BaseSettings):
     list_sections: int = Field(3, ge=1, le=20)
     list_count_weight: float = Field(0.15, ge=0.0, le=5.0)
     list_item_weight: float = Field(0.3, ge=0.0, le=5.0)
+    # A list answers only when it covers the question at least this share as well as the best single unit.
+    list_min_share: float = Field(1.0, ge=0.0, le=5.0)
     comparison_aspects: tuple[tuple[str, str], ...] = (
         ("målgruppe", "målgruppe målgruppen henvendt"),
         ("formål", "formål formålet værdigrundlag"),

@@ -22,7 +22,7 @@ from assistant.comparison import compare
 from assistant.corpus import Corpus
 from assistant.drafting import Draft, Numbering, shown
 from assistant.evidence import evidence, sufficient, value_span
-from assistant.extractive import ScoredUnit, coverage, score_units, select_units
+from assistant.extractive import ScoredUnit, coverage, score_units, select_units, term_match
 from assistant.question import Analysis
 from assistant.retrieval import Passage
 from assistant.units import Unit, bullets, heading_span
@@ -32,6 +32,7 @@ from ingest.text import terms
 
 NUMBER_WORDS = {"to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7, "otte": 8, "ni": 9, "ti": 10}
 MIN_LIST_ITEMS = 2
+NUMBER_TERMS = frozenset(terms(" ".join(NUMBER_WORDS)))
 
 
 def compose(analysis: Analysis, passages: Sequence[Passage], corpus: Corpus, settings: Settings) -> Draft:
@@ -137,6 +138,12 @@ def _expected_count(analysis: Analysis) -> int | None:
     return None
 
 
+def _matches(analysis: Analysis, item: Unit, settings: Settings) -> bool:
+    """Whether a list item names a question term (or a compound part of one: "faser" ~ "Fase")."""
+    item_terms = frozenset(terms(item.text))
+    return any(term_match(t, item_terms, settings) for t in analysis.terms)
+
+
 def list_answer(
     analysis: Analysis,
     scored: Sequence[ScoredUnit],
@@ -146,6 +153,9 @@ def list_answer(
 ) -> Draft | None:
     """The whole list the question asks for, from the sections of the best passages."""
     expected = _expected_count(analysis)
+    best = max((s.coverage for s in scored), default=0.0)
+    # "otte" is answered by eight items, not by the word: the count is scored on its own below.
+    asked = analysis.terms - NUMBER_TERMS if expected is not None else analysis.terms
     candidates: list[tuple[float, Unit | None, list[Unit]]] = []
     seen: set[tuple[str, str]] = set()
     for rank, passage in enumerate(passages[: settings.list_sections], start=1):
@@ -158,13 +168,16 @@ def list_answer(
                 if len(items) < MIN_LIST_ITEMS:
                     continue
                 about = " ".join([section[1], head.text if head else "", *(i.text for i in items)])
-                score = coverage(analysis.terms, frozenset(terms(about)), corpus.idf, settings) + 0.2 / rank
                 # A list whose every item matches the question ("1. Fase: …") beats one that mentions it once.
-                matching = sum(bool(analysis.terms & frozenset(terms(i.text))) for i in items) / len(items)
-                score += settings.list_item_weight * matching
+                matching = sum(_matches(analysis, i, settings) for i in items) / len(items)
+                fit = coverage(asked, frozenset(terms(about)), corpus.idf, settings)
+                fit += settings.list_item_weight * matching
                 if expected is not None:
-                    score += settings.list_count_weight * (1 if len(items) == expected else -1)
-                candidates.append((score, head, items))
+                    fit += settings.list_count_weight * (1 if len(items) == expected else -1)
+                # A list must answer about as well as the best single unit does, or sentences answer better.
+                if fit < settings.list_min_share * best:
+                    continue
+                candidates.append((fit + 0.2 / rank, head, items))
     if not candidates:
         return None
     score, head, items = max(candidates, key=lambda c: c[0])

@@ -37,15 +37,14 @@ LOWER_MUNICIPALITY = re.compile(r"\b([A-ZÆØÅa-zæøå][a-zæøå]+?)s? kommun
 
 KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("comparison", re.compile(r"\b(forskel\w*|sammenlign\w*|vs\.?|versus|differen\w*|compar\w*)\b", re.I)),
-    (
-        "list",
-        re.compile(
-            r"\b(hvilke|nævn\w*|list\w*|remse\w*|opremse\w*|eksempler|which|what are the|faser(ne)?|"
-            r"principper(ne)?|punkter(ne)?|elementer(ne)?|trin(nene)?|kerneprincipper(ne)?|"
-            r"(to|tre|fire|fem|seks|syv|otte|ni|ti|\d+) \w+er(ne)?)\b",
-            re.I,
-        ),
-    ),
+    ("list", re.compile(r"\b(hvilke|nævn\w*|list\w*|remse\w*|opremse\w*|what are the)\b", re.I)),
+)
+# Plural nouns that ask for a list unless the question opens as a rule or a definition; unlike the cues
+# above they say what the question is about ("faser"), so they stay search and scoring terms.
+LIST_NOUNS = re.compile(
+    r"\b(faser(ne)?|principper(ne)?|punkter(ne)?|elementer(ne)?|trin(nene)?|kerneprincipper(ne)?|eksempler|"
+    r"(to|tre|fire|fem|seks|syv|otte|ni|ti|\d+) \w+er(ne)?)\b",
+    re.I,
 )
 VALUE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
@@ -67,6 +66,7 @@ VALUE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("count", re.compile(r"\b(hvor mange|antal\w*|how many|caseload\w*)\b", re.I)),
 )
 RULE_CUE = re.compile(r"^\s*(må|kan|skal|er det (tilladt|muligt|et krav)|har|may|can|must|is it)\b", re.I)
+MEANING_CUE = re.compile(r"^\s*(hvad (betyder|menes|går)|what does|forklar|explain)", re.I)
 DEFINITION_CUE = re.compile(r"^\s*(hvad (er|betyder|går) |what (is|does) |forklar|explain)", re.I)
 
 
@@ -142,6 +142,8 @@ def _kind(question: str) -> tuple[str, str | None]:
         return "value", value_kind
     if RULE_CUE.search(question):
         return "rule", None
+    if LIST_NOUNS.search(question) and not MEANING_CUE.search(question):
+        return "list", None
     if DEFINITION_CUE.search(question):
         return "definition", None
     return "open", None

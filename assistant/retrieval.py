@@ -95,12 +95,14 @@ class Passage:
     lexical: float
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int) -> dict[str, float]:
-    """Fuse rankings of ids: each id scores the sum of 1 / (k + rank) over the rankings."""
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[str]], k: int, weights: Sequence[float] | None = None
+) -> dict[str, float]:
+    """Fuse rankings of ids: each id scores the sum of weight / (k + rank) over the rankings (weights default 1)."""
     fused: dict[str, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, item in enumerate(ranking, start=1):
-            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
     return fused
 
 
@@ -170,11 +172,12 @@ class HybridRetriever(BaseRetriever):
         dense_sim = {cid: sim for cid, sim in dense if cid in self.catalog.chunks}
         lexical = dict(self._lexical_ranking(question, filters, limit))
         rankings = [list(dense_sim), list(lexical)]
-        fused = reciprocal_rank_fusion(rankings, self.settings.rrf_k)
+        weights = [self.settings.dense_weight, 1.0]
+        fused = reciprocal_rank_fusion(rankings, self.settings.rrf_k, weights)
         if prefer is not None:
             about = {cid: score for cid in fused if (score := prefer(self.catalog.chunks[cid])) > 0}
             preferred = sorted(about, key=lambda cid: (about[cid], fused[cid]), reverse=True)
-            fused = reciprocal_rank_fusion([*rankings, preferred], self.settings.rrf_k)
+            fused = reciprocal_rank_fusion([*rankings, preferred], self.settings.rrf_k, [*weights, 1.0])
         best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
         return [
             Passage(rank, self.catalog.chunks[cid], fused[cid], dense_sim.get(cid), lexical.get(cid, 0.0))

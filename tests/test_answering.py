@@ -41,6 +41,32 @@ def test_the_eight_principles_are_answered_as_the_whole_list(assistant) -> None:
     _assert_verbatim(answer)
 
 
+def test_a_list_is_the_run_whose_items_name_what_is_asked(assistant) -> None:
+    # "faser" meets the "1. Fase: …" bullets, not the section's outline of sub-headings.
+    answer = assistant.answer("hvilke faser har CTI")
+    assert answer.kind == "list"
+    items = [line for line in answer.text.splitlines() if line.startswith("- ")]
+    assert any("Overgang til egen bolig" in line for line in items)
+    assert any("Afprøvning" in line for line in items)
+    assert not any("Målgruppen for CTI-metoden" in line for line in items)
+    _assert_verbatim(answer)
+
+
+def test_a_list_spanning_two_chunks_is_answered_whole(assistant) -> None:
+    answer = assistant.answer("hvilke bilag er der i manualen")
+    items = [line for line in answer.text.splitlines() if line.startswith("- ")]
+    assert [line.split(":")[0] for line in items] == ["- Bilag 1", "- Bilag 2", "- Bilag 3", "- Bilag 4"]
+    _assert_verbatim(answer)
+
+
+def test_a_sentence_answers_when_no_list_fits_the_question(assistant) -> None:
+    # "Hvilke …" asks for a list, but the answer is one slide line; the phases beside it are not it.
+    answer = assistant.answer("Hvilke metoder bevilger Aarhus Kommune § 85 a-støtte efter?")
+    assert answer.kind != "list"
+    assert "CTI, ICM og M-ACT" in answer.text
+    _assert_verbatim(answer)
+
+
 def test_a_comparison_is_a_table_of_cited_cells(assistant) -> None:
     answer = assistant.answer("hvad er forskellen på CTI og ICM?")
     assert answer.kind == "comparison" and answer.table is not None
@@ -192,3 +218,24 @@ def test_analysis_repairs_spelling_and_learns_names_from_the_index() -> None:
     assert analyze("Hvad gør Odense kommune?", vocabulary).uncovered == ("Odense Kommune",)
     assert analyze("what is the caseload for Critical Time Intervention?", vocabulary).language == "en"
     assert analyze("hvor længe varer forløbet", vocabulary).value_kind == "duration"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Hvad er de otte kerneprincipper?", "list"),
+        ("hvilke faser har CTI", "list"),
+        ("Skal man arbejde med alle kerneprincipperne for at arbejde Housing First-baseret?", "rule"),
+        ("Hvad betyder det, at de tre metoder er rammemetoder?", "definition"),
+        ("Which UN convention is legally binding on Denmark?", "open"),
+    ],
+)
+def test_kind_of_question(question: str, kind: str) -> None:
+    assert analyze(question, Vocabulary()).kind == kind
+
+
+def test_a_listed_noun_stays_a_term() -> None:
+    # "faser" says what the list is of, so it is searched and scored; "hvilke" only asks for a list.
+    analysis = analyze("hvilke faser har CTI", Vocabulary())
+    assert "fas" in analysis.terms
+    assert not {"hvilk", "hvilke"} & analysis.terms
