@@ -11,13 +11,17 @@ import datetime
 import re
 import tomllib
 import unicodedata
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from ingest.documents import DocumentInfo
+from ingest.vocabulary import MUNICIPALITY
 
 MANIFEST_NAME = "manifest.toml"
 IGNORED_NAMES = {MANIFEST_NAME, "README.md"}
 REQUIRED_KEYS = ("file", "doc_id", "title")
+ISSUER_OPENING_CHARS = 1500
 # The keys of an entry that are text; every DocumentInfo field but `path`, plus `file`.
 TEXT_KEYS = ("file", *(name for name in DocumentInfo.__dataclass_fields__ if name != "path"))
 
@@ -38,6 +42,27 @@ def derived_info(path: Path) -> DocumentInfo:
     stem = path.stem
     title = re.sub(r"[_-]+", " ", stem).strip().capitalize() or path.name
     return DocumentInfo(doc_id=slugify(stem), title=title, path=path)
+
+
+def with_derived_issuer(info: DocumentInfo, text: str) -> DocumentInfo:
+    """The info with issuer and scope read from the text when the manifest gives no issuer.
+
+    A municipality issues the document when "X Kommune" opens it (within its
+    first ``ISSUER_OPENING_CHARS`` characters) and is the municipality it names
+    most, at least twice: a quality standard dropped into the corpus without a
+    manifest entry is then known as local rules of X.
+    """
+    if info.issuer:
+        return info
+    counts = Counter(match.group(1) for match in MUNICIPALITY.finditer(text))
+    opening = {match.group(1) for match in MUNICIPALITY.finditer(text[:ISSUER_OPENING_CHARS])}
+    ranked = counts.most_common(2)
+    if not ranked or ranked[0][1] < 2 or ranked[0][0] not in opening:
+        return info
+    if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
+        return info  # two municipalities named equally often: no issuer is guessed
+    name = ranked[0][0]
+    return replace(info, issuer=f"{name} Kommune", scope=slugify(name))
 
 
 def _entry_info(corpus_dir: Path, label: str, entry: object) -> DocumentInfo:

@@ -56,7 +56,7 @@ from ingest.index import (
 )
 from ingest.loaders import LoadError, load_pages
 from ingest.lock import ingest_lock
-from ingest.manifest import discover, outside_links
+from ingest.manifest import discover, outside_links, with_derived_issuer
 from ingest.vocabulary import Vocabulary
 
 Progress = Callable[[int], None]
@@ -124,7 +124,7 @@ class StoreDiff:
 
 
 # The code that turns a file into chunks: when it changes, chunks change too.
-CHUNKING_CODE = ("loaders.py", "cleaning.py", "headings.py", "text.py", "chunking.py", "documents.py")
+CHUNKING_CODE = ("loaders.py", "cleaning.py", "headings.py", "text.py", "chunking.py", "documents.py", "manifest.py")
 
 
 def content_hash(info: DocumentInfo, settings: Settings) -> str:
@@ -146,9 +146,13 @@ def _thousands(number: int) -> str:
     return f"{number:,}".replace(",", ".")
 
 
-def prepare(info: DocumentInfo, settings: Settings) -> list[Chunk]:
-    """Load, clean and chunk one document; LoadError when it yields nothing or too much."""
+def prepare(info: DocumentInfo, settings: Settings) -> tuple[DocumentInfo, list[Chunk]]:
+    """Load, clean and chunk one document; LoadError when it yields nothing or too much.
+
+    The info comes back with the issuer read from the text when the manifest gave none.
+    """
     cleaned = clean_pages(load_pages(info.path))
+    info = with_derived_issuer(info, cleaned.text)
     if len(cleaned.text) > settings.max_document_chars:
         raise LoadError(
             info.path,
@@ -159,7 +163,7 @@ def prepare(info: DocumentInfo, settings: Settings) -> list[Chunk]:
     chunks = chunk_document(info, cleaned, settings.chunk_max_chars, settings.chunk_hard_max_chars)
     if not chunks:
         raise LoadError(info.path, "der blev ingen tekst tilbage efter rensning")
-    return chunks
+    return info, chunks
 
 
 def plan(catalog: Catalog, documents: list[DocumentInfo], settings: Settings, rebuild: bool) -> Plan:
@@ -317,10 +321,10 @@ def _ingest(
     report.skipped = outside_links(settings.corpus_dir)
     work = plan(catalog, documents, settings, rebuild)
     report.unchanged, report.failed = work.unchanged, work.failed
-    pending: list[tuple[DocumentInfo, str, list[Chunk]]] = []
+    pending: list[tuple[DocumentInfo, list[Chunk], str]] = []
     for info, digest in work.to_index:
         try:
-            pending.append((info, digest, prepare(info, settings)))
+            pending.append((*prepare(info, settings), digest))
         except LoadError as exc:
             report.failed[info.path.name] = exc.reason
 
@@ -343,13 +347,13 @@ def _ingest(
     replaced = {info.doc_id for info, _, _ in pending}
     # Chunks the store lacks are embedded again from the catalog, unless their document is re-indexed anyway.
     missing = [catalog.chunks[i] for i in sorted(diff.missing_vectors) if catalog.chunks[i].doc_id not in replaced]
-    total = len(missing) + sum(len(chunks) for _, _, chunks in pending)
+    total = len(missing) + sum(len(chunks) for _, chunks, _ in pending)
     progress = progress_factory(total) if progress_factory and total else (lambda n: None)
     if missing:
         _embed_in_batches(vectors, missing, settings.embedding_batch_size, progress)
         report.repairs.append(f"{len(missing)} afsnit manglede i vektorlageret og er indlejret igen fra kataloget.")
 
-    for info, digest, chunks in pending:
+    for info, chunks, digest in pending:
         _embed_in_batches(vectors, chunks, settings.embedding_batch_size, progress)
         checkpoint("vectors")
         old = catalog.documents.get(info.doc_id)

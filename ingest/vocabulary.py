@@ -26,7 +26,7 @@ from ingest.documents import Chunk
 
 VOCABULARY_FILE = "vocabulary.json"
 NATIONAL = "national"
-MUNICIPALITY = re.compile(r"\b([A-ZÆØÅ][a-zæøå]+(?:-[A-ZÆØÅ][a-zæøå]+)?)s? Kommune\b")
+MUNICIPALITY = re.compile(r"\b([A-ZÆØÅ][a-zæøå]+(?:-[A-ZÆØÅ][a-zæøå]+)?)s? Kommunes?\b")
 ACRONYM = re.compile(r"(?<![\w-])(?:[A-ZÆØÅ]-)?[A-ZÆØÅ]{2,6}(?![\w-])")
 # "CTI – Critical Time Intervention": an acronym heading followed by its long name.
 ACRONYM_HEADING = re.compile(r"(?<![\w-])([A-ZÆØÅ]{2,6}) [–-] ((?:[A-ZÆØÅ][\w-]+ ?){2,6})")

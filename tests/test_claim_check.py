@@ -41,7 +41,7 @@ KNOWN_MISSES = {"swap", "omission", "extra_clause_without_facts"}
 @cache
 def corpus_chunks() -> tuple[Chunk, ...]:
     settings = Settings()
-    return tuple(chunk for info in discover(settings.corpus_dir) for chunk in prepare(info, settings))
+    return tuple(chunk for info in discover(settings.corpus_dir) for chunk in prepare(info, settings)[1])
 
 
 def chunk_with(phrase: str) -> Chunk:

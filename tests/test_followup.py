@@ -21,7 +21,7 @@ CONVERSATIONS = yaml.safe_load((PROJECT_ROOT / "eval" / "conversations.yaml").re
 @pytest.fixture(scope="module")
 def vocabulary() -> Vocabulary:
     settings = load_settings(corpus_dir=CORPUS)
-    return Vocabulary.from_chunks(chunk for info in discover(CORPUS) for chunk in prepare(info, settings))
+    return Vocabulary.from_chunks(chunk for info in discover(CORPUS) for chunk in prepare(info, settings)[1])
 
 
 def _names(text: str, vocabulary: Vocabulary) -> set[str]:

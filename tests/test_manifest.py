@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.manifest import ManifestError, discover, outside_links
+from ingest.documents import DocumentInfo
+from ingest.manifest import ManifestError, discover, outside_links, with_derived_issuer
 from tests.conftest import CORPUS
 
 
@@ -142,3 +143,16 @@ def test_links_leading_outside_the_corpus_are_skipped_and_reported(tmp_path: Pat
     skipped = outside_links(corpus)
     assert sorted(skipped) == ["hemmelig.txt", "mappe", "passwd.txt"]
     assert "/etc/passwd" in skipped["passwd.txt"] and "uden for" in skipped["passwd.txt"]
+
+
+def test_issuer_is_read_from_the_text_only_when_the_manifest_gives_none() -> None:
+    bare = DocumentInfo(doc_id="notat", title="Notat", path=Path("notat.pdf"))
+    text = "Kvalitetsstandard\nSyddjurs Kommune\n… Syddjurs Kommunes bostøtte … Aarhus Kommune …"
+    derived = with_derived_issuer(bare, text)
+    assert (derived.issuer, derived.scope) == ("Syddjurs Kommune", "syddjurs")
+    listed = DocumentInfo(doc_id="notat", title="Notat", path=Path("notat.pdf"), issuer="Socialstyrelsen")
+    assert with_derived_issuer(listed, text) == listed
+    # Named once, named equally often, or only far into the text: no issuer is guessed.
+    assert with_derived_issuer(bare, "Notat om Syddjurs Kommune.").issuer == ""
+    assert with_derived_issuer(bare, "Aarhus Kommune og Syddjurs Kommune. " * 2).issuer == ""
+    assert with_derived_issuer(bare, "x" * 2000 + " Syddjurs Kommune." * 3).issuer == ""
