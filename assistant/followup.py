@@ -27,14 +27,17 @@ _SWAP = re.compile(
     rf"^\s*(?:{_CONNECTIVES})\s+(?:(?:i|for|ved|hos|om|in|at)\s+)?(?P<rest>[^?.!]*?)\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
-# Words that point back to something named earlier ("det"/"de" are too often articles).
+# Words that point back to something named earlier. "det" is too often an article ("det første princip")
+# and counts only as a pronoun: before a preposition or at the end ("trådte det i kraft", "hvad koster det?").
 _REFERRING = re.compile(
     r"\b(?:den|dem|deres|dens|denne|dette|disse|der|han|hun|ham|hende|kommunen|metoden|teamet|forløbet|"
-    r"støtten|it|they|them|its|there|he|she)\b",
+    r"støtten|it|they|them|its|there|he|she)\b"
+    r"|\bdet(?=\s+(?:i|på|til|for|med|om|af|ud|igen|også|så|pr|per)\b|\s*[?.!]*\s*$)",
     re.IGNORECASE,
 )
 _SHORT_WORDS = 4
 _RULE_REFERENCE = re.compile(r"§|\b\d+\s?[a-z]?\b")
+_RULE_SUBJECT = re.compile(r"§*\s?\b\d+\s?[a-z]?\b")
 _CARRIED_WORDS = 6
 _FILLER = re.compile(r"\b(?:og|and|kommune|kommunes|municipality|så|then)\b|[,\s–-]", re.IGNORECASE)
 
@@ -94,7 +97,8 @@ def _subject_words(previous: str, question: str) -> list[str]:
     """The previous question's content words that the follow-up does not repeat."""
     asked = {w.lower() for w in re.findall(r"\w+", question)}
     words = [w for w in re.findall(r"[^\W\d_][\w-]+", previous) if w.lower() not in STOPWORDS | asked and len(w) > 2]
-    return list(dict.fromkeys(words))[:_CARRIED_WORDS]
+    rules = [" ".join(m.group(0).split()) for m in _RULE_SUBJECT.finditer(previous)]  # "hvad er 85a" → 85a
+    return list(dict.fromkeys(rules + words))[:_CARRIED_WORDS]
 
 
 def rewrite(question: str, history: Sequence[Exchange], vocabulary: Vocabulary) -> str:
