@@ -33,6 +33,8 @@ COUNTED = re.compile(r"\bhvor mange\s+([^\W\d_]{3,})", re.I)
 MONEY_WORDS = frozenset({"penge", "kroner", "kr"})
 # Words that only ask for a form of answer (contact details, a comparison), not what it is about.
 FORM_WORDS = frozenset("adresse adressen telefon telefonnummer telefonnummeret tlf mail kontaktinfo vs versus".split())
+# Prepositions of place: a word the corpus does not know after one of them is taken as a place name.
+LOCATIVES = frozenset("i fra hos".split())
 LOWER_MUNICIPALITY = re.compile(r"\b([A-ZÆØÅa-zæøå][a-zæøå]+?)s? kommune\b")
 
 KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -111,7 +113,7 @@ def analyze(question: str, vocabulary: Vocabulary) -> Analysis:
         value_kind=value_kind,
         methods=methods,
         municipalities=municipalities,
-        uncovered=uncovered + _unknown_names(words, unknown, (*uncovered, *municipalities, *methods)),
+        uncovered=uncovered + _unknown_names(words, unknown, (*uncovered, *municipalities, *methods), language),
         scopes=tuple(sorted({s for n in municipalities for s in vocabulary.municipalities[n]})),
         counted=_counted(question, vocabulary) if language == "da" else None,
         repairs=tuple(dict.fromkeys(repairs)),
@@ -194,18 +196,24 @@ def _replaced(question: str, repaired: list[str], repairs: list[str]) -> str:
     return WORD.sub(lambda m: "-".join(fixes.get(p.lower(), p) for p in m.group(0).split("-")), question)
 
 
-def _unknown_names(words: list[str], unknown: list[str], named: tuple[str, ...]) -> tuple[str, ...]:
-    """Proper names (capitalised, not opening the question) that no document uses: "Copenhagen", "Finland".
+def _unknown_names(words: list[str], unknown: list[str], named: tuple[str, ...], language: str) -> tuple[str, ...]:
+    """Proper names that no document uses.
+
+    Capitalised and not opening the question ("Copenhagen", "Finland"), or typed
+    in lower case after "i"/"fra"/"hos" in a Danish question ("bostøtte i silkeborg").
 
     A name already reported as an uncovered municipality ("Københavns" of "Københavns Kommune"), or one the
     index knows as a municipality or method, is not reported.
     """
     already = " ".join(named).lower()
-    return tuple(
-        dict.fromkeys(
-            w for w in words[1:] if w[:1].isupper() and w.lower() in unknown and w.lower().rstrip("s") not in already
-        )
-    )
+    names = [
+        word
+        for before, word in zip(words, words[1:], strict=False)
+        if word.lower() in unknown
+        and (word[:1].isupper() or (language == "da" and before.lower() in LOCATIVES))
+        and word.lower().rstrip("s") not in already
+    ]
+    return tuple(dict.fromkeys(names))
 
 
 def _uncited_paragraphs(question: str, vocabulary: Vocabulary) -> tuple[str, ...]:

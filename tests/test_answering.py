@@ -135,6 +135,14 @@ def test_out_of_scope_question_is_refused_with_nearest_passages(assistant) -> No
     assert "Kilderne dækker ikke Odense Kommune." in answer.notices
 
 
+def test_an_unknown_place_typed_in_lower_case_is_refused(assistant) -> None:
+    # Everything else in the question is covered by Norddjurs' rules; the place is not.
+    answer = assistant.answer("hvad er klagefristen for bostøtte i silkeborg")
+    assert answer.refused and "Kilderne dækker ikke silkeborg." in answer.notices
+    # A known word after "i" is no place: this is answered.
+    assert not assistant.answer("hvad er klagefristen for bostøtte i norddjurs").refused
+
+
 def test_json_contract(assistant) -> None:
     data = assistant.answer("Hvad er målgruppen for ICM?").to_json()
     assert {"question", "searched", "answer", "refused", "kind", "table", "citations", "passages"} <= set(data)
