@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     # Small k lets the top of each ranking count (measured on the gold set: k=5
     # recall@5 0.928 vs 0.895 at the textbook k=60).
     rrf_k: int = Field(5, ge=1, le=1000)
+    # A question naming a municipality keeps this many of its documents' best passages among the top_k.
+    scope_reserve: int = Field(2, ge=0, le=50)
     # The dense ranking's weight in the fusion, BM25's being 1.
     dense_weight: float = Field(1.0, ge=0.0, le=10.0)
     # Extractive answering: how sentences are scored (see assistant/extractive.py).
@@ -82,6 +84,8 @@ class Settings(BaseSettings):
     min_sentence_chars: int = Field(12, ge=1, le=200)
     # A unit holding the kind of value asked for ("hvor længe" → a duration) gains this much.
     value_weight: float = Field(0.3, ge=0.0, le=5.0)
+    # A unit from the documents of a municipality the question names gains this much.
+    scope_weight: float = Field(0.2, ge=0.0, le=5.0)
     # Answer forms: how many of the best passages' sections are searched for the
     # asked list; the comparison rows (label shown, search words) used when the
     # question or `hfa compare` names none, the passages searched per row (each

@@ -159,6 +159,8 @@ def list_answer(
     candidates: list[tuple[float, Unit | None, list[Unit]]] = []
     seen: set[tuple[str, str]] = set()
     for rank, passage in enumerate(passages[: settings.list_sections], start=1):
+        if analysis.scopes and passage.chunk.scope not in analysis.scopes:
+            continue  # a question about a municipality is not answered with another source's list
         key = _section_of(passage.chunk)
         for section in (key, corpus.parent(key)):
             if section is None or section in seen:

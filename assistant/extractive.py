@@ -82,6 +82,8 @@ def score_units(
             cov = coverage(question_terms, unit_terms, corpus.idf, settings)
             brevity = min(1.0, settings.long_sentence_chars / max(1, *map(len, unit.quotes()))) ** 0.5
             bonus = settings.value_weight if analysis.value_kind and value_span(analysis.value_kind, unit) else 0.0
+            if chunk.scope in analysis.scopes:
+                bonus += settings.scope_weight
             score = (cov + prior + bonus) * brevity
             scored.append(ScoredUnit(unit, passage, score, cov, context, unit_terms))
     return sorted(scored, key=lambda s: s.score, reverse=True)

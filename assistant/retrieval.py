@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -104,6 +104,24 @@ def reciprocal_rank_fusion(
         for rank, item in enumerate(ranking, start=1):
             fused[item] = fused.get(item, 0.0) + weight / (k + rank)
     return fused
+
+
+def with_reserved(passages: Sequence[Passage], reserved: Sequence[Passage], k: int) -> list[Passage]:
+    """The passages with the reserved ones among them, displacing the lowest-ranked others; ranks renumbered.
+
+    A question naming a municipality keeps that municipality's best passages
+    even when national text about the same topic outranks them.
+    """
+    kept = {p.chunk.chunk_id for p in reserved}
+    result = list(passages)
+    for passage in reserved:
+        if any(p.chunk.chunk_id == passage.chunk.chunk_id for p in result):
+            continue
+        others = [i for i, p in enumerate(result) if p.chunk.chunk_id not in kept]
+        if len(result) >= k and others:
+            del result[others[-1]]
+        result.append(passage)
+    return [replace(p, rank=rank) for rank, p in enumerate(result, start=1)]
 
 
 class HybridRetriever(BaseRetriever):

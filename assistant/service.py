@@ -20,7 +20,7 @@ from assistant.compose import Draft, compose
 from assistant.corpus import Corpus
 from assistant.followup import rewrite
 from assistant.question import Analysis, analyze, preference
-from assistant.retrieval import Filters, HybridRetriever, Passage, Searcher
+from assistant.retrieval import Filters, HybridRetriever, Passage, Searcher, with_reserved
 from hfa_settings import Settings
 from ingest.vocabulary import Vocabulary
 
@@ -71,8 +71,18 @@ class Assistant:
 
     def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         """The passages for a question (expanded with the corpus' own spelling of its words)."""
-        analysis = analyze(question, self.vocabulary)
-        return self.retriever.search(analysis.search_text, k, filters, preference(analysis, self.vocabulary))
+        return self._search(analyze(question, self.vocabulary), k, filters)
+
+    def _search(self, analysis: Analysis, k: int | None, filters: Filters | None) -> list[Passage]:
+        """The passages for an analysed question; a municipality it names keeps its best passages among them."""
+        prefer = preference(analysis, self.vocabulary)
+        passages = self.retriever.search(analysis.search_text, k, filters, prefer)
+        if not analysis.scopes or filters or not self.settings.scope_reserve:
+            return passages
+        local = self.retriever.search(
+            analysis.search_text, self.settings.scope_reserve, Filters(scopes=analysis.scopes), prefer
+        )
+        return with_reserved(passages, local, k or self.settings.top_k)
 
     def _standalone(self, question: str, history: Sequence[Answer], settings: Settings) -> str:
         """The question made standalone from the conversation so far (rule-based, or by the model)."""
@@ -120,7 +130,7 @@ class Assistant:
             return Answer(question, EMPTY_QUESTION, True, kind="refusal", notices=tuple(notices))
         searched = self._standalone(text, history, settings)
         analysis = analyze(searched, self.vocabulary)
-        passages = self.retriever.search(analysis.search_text, k, filters, preference(analysis, self.vocabulary))
+        passages = self._search(analysis, k, filters)
         retrieved = time.perf_counter()
         draft = compose(analysis, passages, self.corpus, settings)
         answer = self._extractive(text, searched, draft)

@@ -1,4 +1,5 @@
 from assistant.retrieval import Filters, reciprocal_rank_fusion
+from assistant.service import Assistant
 
 
 def test_rrf_rewards_items_ranked_well_by_both() -> None:
@@ -39,3 +40,19 @@ def test_langchain_retriever_interface_returns_documents(assistant) -> None:
     documents = assistant.retriever.invoke("Målgruppen for ACT-metoden")
     assert documents and "ACT" in documents[0].page_content
     assert documents[0].metadata["doc_id"] == "hf-manual"
+
+
+def test_rrf_weights_a_ranking() -> None:
+    fused = reciprocal_rank_fusion([["a", "b"], ["b", "a"]], k=5, weights=[2.0, 1.0])
+    assert fused["a"] > fused["b"]
+
+
+def test_a_named_municipality_keeps_its_best_passages(assistant: Assistant) -> None:
+    question = "Hvilke borgere tilbydes ICM i Aarhus?"
+    passages = assistant.retrieve(question, k=5)
+    assert len(passages) == 5 and [p.rank for p in passages] == [1, 2, 3, 4, 5]
+    assert sum(p.chunk.scope == "aarhus" for p in passages) >= assistant.settings.scope_reserve
+    answer = assistant.answer(question)
+    assert not answer.refused
+    assert any(c.chunk.doc_id == "aarhus-slides" for c in answer.citations)
+    assert any("Aarhus Kommune" in notice for notice in answer.notices)
