@@ -31,6 +31,8 @@ WORD = re.compile(r"[^\W\d_][\w-]*", re.UNICODE)
 FOREIGN_MUNICIPALITY = re.compile(r"\b([A-ZÆØÅ][a-zæøå]+)(?:'s)? [Mm]unicipality\b")
 COUNTED = re.compile(r"\bhvor mange\s+([^\W\d_]{3,})", re.I)
 MONEY_WORDS = frozenset({"penge", "kroner", "kr"})
+# Abbreviations staff type, written out as documents do (used only when the corpus has the long form).
+ABBREVIATIONS = {"mdr": "måneder", "mdrs": "måneders", "pct": "procent", "nr": "nummer", "evt": "eventuelt"}
 # Words that only ask for a form of answer (contact details, a comparison), not what it is about.
 FORM_WORDS = frozenset("adresse adressen telefon telefonnummer telefonnummeret tlf mail kontaktinfo vs versus".split())
 # Prepositions of place: a word the corpus does not know after one of them is taken as a place name.
@@ -57,8 +59,15 @@ VALUE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
-    ("deadline", re.compile(r"(frist\w*|deadline|senest)", re.I)),
-    ("duration", re.compile(r"\b(hvor (lang|længe)|varighed\w*|varer|how long|duration)\b", re.I)),
+    ("deadline", re.compile(r"(frist\w*|deadline|\bsenest\b)", re.I)),
+    (
+        "duration",
+        re.compile(
+            r"\b(hvor (lang|længe)|varighed\w*|varer|how long|duration|"
+            r"hvor mange (dage|uger|måneder|mdr|år|timer)|how many (days|weeks|months|years))\b",
+            re.I,
+        ),
+    ),
     ("date", re.compile(r"\b(hvornår|hvilken dato|dato\w*|when|date|årstal)\b", re.I)),
     (
         "amount",
@@ -115,7 +124,7 @@ def analyze(question: str, vocabulary: Vocabulary) -> Analysis:
         municipalities=municipalities,
         uncovered=uncovered + _unknown_names(words, unknown, (*uncovered, *municipalities, *methods), language),
         scopes=tuple(sorted({s for n in municipalities for s in vocabulary.municipalities[n]})),
-        counted=_counted(question, vocabulary) if language == "da" else None,
+        counted=_counted(_replaced(question, repaired, repairs), vocabulary) if language == "da" else None,
         repairs=tuple(dict.fromkeys(repairs)),
         unknown=tuple(unknown),
         terms=frozenset(terms(_without_cues(_replaced(question, repaired, repairs)))),
@@ -227,7 +236,8 @@ def _counted(question: str, vocabulary: Vocabulary) -> str | None:
     """What "hvor mange …" counts (its noun), when the corpus knows the word; money is an amount, not a count."""
     match = COUNTED.search(question)
     noun = match.group(1).lower() if match else None
-    if noun is None or noun in MONEY_WORDS or not any(w.startswith(noun[:-2]) for w in vocabulary.words):
+    stem = noun[: max(3, len(noun) - 2)] if noun else ""
+    if noun is None or noun in MONEY_WORDS or not any(w.startswith(stem) for w in vocabulary.words):
         return None
     return noun
 
@@ -260,7 +270,8 @@ def _repair(words: list[str], vocabulary: Vocabulary) -> tuple[list[str], list[s
             if len(word) < MIN_COMPOUND_PART or word in STOPWORDS or word in ENGLISH_WORDS or word in known:
                 continue
             fixed = (
-                folded.get(word)
+                (ABBREVIATIONS[word] if ABBREVIATIONS.get(word) in known else None)
+                or folded.get(word)
                 or folded.get(_fold(word))
                 or _typo(word, known)
                 or _compound(word, known)

@@ -108,6 +108,8 @@ def test_method_question_answers_from_the_manual(assistant) -> None:
         ("hvor lang tid varer cti forloebet", "ni måneder"),  # no æøå
         ("hvad er maalgruppen for ICM", "ICM"),  # no æøå
         ("what is the max caseload in ICM?", "otte borgere"),  # English
+        ("hvor mange mdr er cti i norddjurs", "ni måneder"),  # an abbreviation, a count of a unit of time
+        ("klagefristen?", "4 uger"),  # a compound the corpus does not use, nothing else
     ],
 )
 def test_everyday_wording_is_answered(assistant, question: str, fact: str) -> None:
@@ -226,6 +228,14 @@ def test_analysis_repairs_spelling_and_learns_names_from_the_index() -> None:
     assert analyze("Hvad gør Odense kommune?", vocabulary).uncovered == ("Odense Kommune",)
     assert analyze("what is the caseload for Critical Time Intervention?", vocabulary).language == "en"
     assert analyze("hvor længe varer forløbet", vocabulary).value_kind == "duration"
+
+
+def test_value_kinds_of_everyday_questions() -> None:
+    vocabulary = Vocabulary(words={"måneder": 3, "hjemløse": 4, "kortlægning": 2})
+    months = analyze("hvor mange mdr varer det", vocabulary)
+    assert (months.value_kind, months.counted) == ("duration", "måneder")
+    # "seneste" is no deadline: the question counts people.
+    assert analyze("Hvor mange hjemløse var der ved seneste kortlægning?", vocabulary).value_kind == "count"
 
 
 @pytest.mark.parametrize(
