@@ -21,7 +21,7 @@ from ingest.vocabulary import MUNICIPALITY, PARAGRAPH_REF, Vocabulary
 ENGLISH_WORDS = frozenset(
     "the what which who whom how when where why is are was were does do did can could should must may "
     "of for in on to a an and or with about there their they it its this that these those between "
-    "difference compare long many much".split()
+    "difference compare long many much contact phone number email address".split()
 )
 DIACRITIC_FOLDS = (("aa", "å"), ("ae", "æ"), ("oe", "ø"), ("o", "ø"), ("a", "å"), ("a", "æ"), ("e", "æ"))
 LINKING_LETTERS = ("", "s", "e")
@@ -34,7 +34,11 @@ MONEY_WORDS = frozenset({"penge", "kroner", "kr"})
 # Abbreviations staff type, written out as documents do (used only when the corpus has the long form).
 ABBREVIATIONS = {"mdr": "måneder", "mdrs": "måneders", "pct": "procent", "nr": "nummer", "evt": "eventuelt"}
 # Words that only ask for a form of answer (contact details, a comparison), not what it is about.
-FORM_WORDS = frozenset("adresse adressen telefon telefonnummer telefonnummeret tlf mail kontaktinfo vs versus".split())
+FORM_WORDS = frozenset(
+    "adresse adressen telefon telefonnummer telefonnummeret tlf mail kontaktinfo info vs versus".split()
+)
+# The word for a municipality itself is never the name of one ("Norddjurs Municipality").
+MUNICIPALITY_WORDS = frozenset({"kommune", "kommunen", "kommunes", "municipality"})
 # Prepositions of place: a word the corpus does not know after one of them is taken as a place name.
 LOCATIVES = frozenset("i fra hos".split())
 LOWER_MUNICIPALITY = re.compile(r"\b([A-ZÆØÅa-zæøå][a-zæøå]+?)s? kommune\b")
@@ -219,6 +223,7 @@ def _unknown_names(words: list[str], unknown: list[str], named: tuple[str, ...],
         word
         for before, word in zip(words, words[1:], strict=False)
         if word.lower() in unknown
+        and word.lower() not in MUNICIPALITY_WORDS
         and (word[:1].isupper() or (language == "da" and before.lower() in LOCATIVES))
         and word.lower().rstrip("s") not in already
     ]

@@ -110,6 +110,8 @@ def test_method_question_answers_from_the_manual(assistant) -> None:
         ("what is the max caseload in ICM?", "otte borgere"),  # English
         ("hvor mange mdr er cti i norddjurs", "ni måneder"),  # an abbreviation, a count of a unit of time
         ("klagefristen?", "4 uger"),  # a compound the corpus does not use, nothing else
+        ("contact info norddjurs housing first", "8959 1000"),  # English form words, Danish subject
+        ("Who is the target group for Housing First support in Norddjurs Municipality?", "CTI"),
     ],
 )
 def test_everyday_wording_is_answered(assistant, question: str, fact: str) -> None:
