@@ -23,7 +23,7 @@ from assistant.corpus import Corpus
 from assistant.drafting import Draft, Numbering, shown
 from assistant.evidence import evidence, sufficient, value_span
 from assistant.extractive import ScoredUnit, coverage, score_units, select_units, term_match
-from assistant.question import Analysis
+from assistant.question import ORDINALS, Analysis
 from assistant.retrieval import Passage
 from assistant.units import Unit, bullets, heading_span
 from hfa_settings import Settings
@@ -33,6 +33,8 @@ from ingest.text import terms
 NUMBER_WORDS = {"to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7, "otte": 8, "ni": 9, "ti": 10}
 MIN_LIST_ITEMS = 2
 NUMBER_TERMS = frozenset(terms(" ".join(NUMBER_WORDS)))
+ORDINAL_TERMS = frozenset(terms(" ".join(ORDINALS)))
+NUMBERED = re.compile(r"^(?:\d+\.)+\s|^\w+\s\d+\b")
 
 
 def compose(analysis: Analysis, passages: Sequence[Passage], corpus: Corpus, settings: Settings) -> Draft:
@@ -49,6 +51,10 @@ def _answer_form(
 ) -> Draft:
     if analysis.kind == "comparison":
         draft = compare(analysis, passages, corpus, settings)
+        if draft:
+            return draft
+    if analysis.ordinal is not None:
+        draft = ordinal_answer(analysis, scored, corpus, settings, passages)
         if draft:
             return draft
     if analysis.kind == "list":
@@ -144,18 +150,18 @@ def _matches(analysis: Analysis, item: Unit, settings: Settings) -> bool:
     return any(term_match(t, item_terms, settings) for t in analysis.terms)
 
 
-def list_answer(
+def best_list(
     analysis: Analysis,
     scored: Sequence[ScoredUnit],
     corpus: Corpus,
     settings: Settings,
     passages: Sequence[Passage],
-) -> Draft | None:
-    """The whole list the question asks for, from the sections of the best passages."""
+) -> tuple[Unit | None, list[Unit]] | None:
+    """The list the question is about (its heading or intro, and its items), from the sections of the best passages."""
     expected = _expected_count(analysis)
     best = max((s.coverage for s in scored), default=0.0)
-    # "otte" is answered by eight items, not by the word: the count is scored on its own below.
-    asked = analysis.terms - NUMBER_TERMS if expected is not None else analysis.terms
+    # "otte" is answered by eight items and "første" by the first: the words themselves are not looked for.
+    asked = analysis.terms - NUMBER_TERMS - ORDINAL_TERMS
     candidates: list[tuple[float, Unit | None, list[Unit]]] = []
     seen: set[tuple[str, str]] = set()
     for rank, passage in enumerate(passages[: settings.list_sections], start=1):
@@ -183,9 +189,60 @@ def list_answer(
     if not candidates:
         return None
     score, head, items = max(candidates, key=lambda c: c[0])
-    if score < settings.min_coverage:
+    return (head, items) if score >= settings.min_coverage else None
+
+
+def list_answer(
+    analysis: Analysis,
+    scored: Sequence[ScoredUnit],
+    corpus: Corpus,
+    settings: Settings,
+    passages: Sequence[Passage],
+) -> Draft | None:
+    """The whole list the question asks for, every item cited."""
+    found = best_list(analysis, scored, corpus, settings, passages)
+    if found is None:
         return None
+    head, items = found
     numbering = Numbering(passages)
     lines = [f"{shown(head)} [{numbering.cite(head)}]"] if head else []
     lines += [f"- {shown(item)} [{numbering.cite(item)}]" for item in items]
     return numbering.draft("\n".join(lines), "list")
+
+
+def ordinal_answer(
+    analysis: Analysis,
+    scored: Sequence[ScoredUnit],
+    corpus: Corpus,
+    settings: Settings,
+    passages: Sequence[Passage],
+) -> Draft | None:
+    """The n-th item of the list the question is about ("det første kerneprincip" → 2.1), with the list's heading.
+
+    An item that carries the number itself ("1. Fase: …", "Fase 1") is the one
+    meant, even when the list opens with an unnumbered item.
+    """
+    found = best_list(analysis, scored, corpus, settings, passages)
+    if found is None or analysis.ordinal is None:
+        return None
+    head, items = found
+    item = _numbered(items, analysis.ordinal)
+    if item is None:
+        return None
+    numbering = Numbering(passages)
+    lines = [f"{shown(head)} [{numbering.cite(head)}]"] if head else []
+    lines.append(f"- {shown(item)} [{numbering.cite(item)}]")
+    return numbering.draft("\n".join(lines), "list")
+
+
+def _numbered(items: Sequence[Unit], ordinal: int) -> Unit | None:
+    """The item numbered ``ordinal`` ("1. Fase", "Fase 1", "2.1."), else the ordinal-th (-1: the last)."""
+    if ordinal > 0:
+        own = re.compile(rf"^(?:\d+\.)*{ordinal}\.\s|^\w+\s{ordinal}\b")
+        for item in items:
+            if own.search(item.text):
+                return item
+        if sum(bool(NUMBERED.match(item.text)) for item in items) * 2 > len(items):
+            return None  # numbered items without that number: the list in hand is not the whole list
+    index = ordinal - 1 if ordinal > 0 else ordinal
+    return items[index] if -len(items) <= index < len(items) else None

@@ -31,6 +31,10 @@ WORD = re.compile(r"[^\W\d_][\w-]*", re.UNICODE)
 FOREIGN_MUNICIPALITY = re.compile(r"\b([A-ZÆØÅ][a-zæøå]+)(?:'s)? [Mm]unicipality\b")
 COUNTED = re.compile(r"\bhvor mange\s+([^\W\d_]{3,})", re.I)
 MONEY_WORDS = frozenset({"penge", "kroner", "kr"})
+# Danish ordinal words: the question asks for one item of a list. (English "first" and "last" are left
+# out: they are the "First" of "Housing First" and the verb of "how long does it last".)
+_ORDINAL_WORDS = "første anden andet tredje fjerde femte sjette syvende ottende niende sidste".split()
+ORDINALS = dict(zip(_ORDINAL_WORDS, [1, 2, 2, 3, 4, 5, 6, 7, 8, 9, -1], strict=True))
 # Abbreviations staff type, written out as documents do (used only when the corpus has the long form).
 ABBREVIATIONS = {"mdr": "måneder", "mdrs": "måneders", "pct": "procent", "nr": "nummer", "evt": "eventuelt"}
 # Words that only ask for a form of answer (contact details, a comparison), not what it is about.
@@ -101,6 +105,7 @@ class Analysis:
     repairs: tuple[str, ...]  # corpus spellings of words the corpus does not know as typed
     unknown: tuple[str, ...]  # content words neither the corpus nor a repair knows
     terms: frozenset[str] = field(default_factory=frozenset)
+    ordinal: int | None = None  # "det første kerneprincip" → 1, "den sidste fase" → -1
 
     @property
     def search_text(self) -> str:
@@ -132,6 +137,7 @@ def analyze(question: str, vocabulary: Vocabulary) -> Analysis:
         repairs=tuple(dict.fromkeys(repairs)),
         unknown=tuple(unknown),
         terms=frozenset(terms(_without_cues(_replaced(question, repaired, repairs)))),
+        ordinal=next((ORDINALS[w.lower()] for w in words if w.lower() in ORDINALS), None),
     )
 
 

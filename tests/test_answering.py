@@ -59,6 +59,27 @@ def test_a_list_spanning_two_chunks_is_answered_whole(assistant) -> None:
     _assert_verbatim(answer)
 
 
+@pytest.mark.parametrize(
+    ("question", "item"),
+    [
+        ("Hvad er det første kerneprincip i Housing First?", "2.1. Boligen som en basal menneskeret"),
+        ("hvad sker der i første fase af cti", "1. Fase: Overgang til egen bolig"),  # not the unnumbered item before
+        ("hvad er den sidste fase i CTI", "3. Fase: Overdragelse af støtte"),
+    ],
+)
+def test_an_ordinal_question_gets_that_item_of_the_list(assistant, question: str, item: str) -> None:
+    answer = assistant.answer(question)
+    items = [line for line in answer.text.splitlines() if line.startswith("- ")]
+    assert len(items) == 1 and items[0].startswith(f"- {item}")
+    _assert_verbatim(answer)
+
+
+def test_an_ordinal_the_list_at_hand_does_not_number_is_not_guessed(assistant) -> None:
+    # The nine principles stand in two runs; the run found (5.-9.) has no "2.", so its second item is not it.
+    answer = assistant.answer("hvad er det andet princip i de nationale retningslinjer")
+    assert "- 6." not in answer.text
+
+
 def test_a_sentence_answers_when_no_list_fits_the_question(assistant) -> None:
     # "Hvilke …" asks for a list, but the answer is one slide line; the phases beside it are not it.
     answer = assistant.answer("Hvilke metoder bevilger Aarhus Kommune § 85 a-støtte efter?")
@@ -247,11 +268,14 @@ def test_value_kinds_of_everyday_questions() -> None:
         ("hvilke faser har CTI", "list"),
         ("Skal man arbejde med alle kerneprincipperne for at arbejde Housing First-baseret?", "rule"),
         ("Hvad betyder det, at de tre metoder er rammemetoder?", "definition"),
+        ("how long does CTI last", "value"),
         ("Which UN convention is legally binding on Denmark?", "open"),
     ],
 )
 def test_kind_of_question(question: str, kind: str) -> None:
-    assert analyze(question, Vocabulary()).kind == kind
+    analysis = analyze(question, Vocabulary())
+    assert analysis.kind == kind
+    assert analysis.ordinal is None  # "last" and the "First" of Housing First are no ordinals
 
 
 def test_a_listed_noun_stays_a_term() -> None:
