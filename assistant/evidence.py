@@ -81,10 +81,16 @@ def hard_refusal(analysis: Analysis, scored: Sequence[ScoredUnit], settings: Set
     top = scored[: settings.evidence_window]
     if analysis.scopes and not any(s.unit.chunk.scope in analysis.scopes for s in top):
         return True
-    # English words cannot be matched in Danish units, so the value is not looked for there.
+    if analysis.language == "en":
+        # English words cannot be matched in Danish units, but a value asked of a named municipality
+        # ("the complaint deadline in Aarhus") must stand in one of its retrieved units.
+        local = [s.unit for s in scored if s.unit.chunk.scope in analysis.scopes]
+        return bool(analysis.scopes and analysis.value_kind) and not any(
+            value_span(analysis.value_kind, unit) for unit in local
+        )
     strict = analysis.value_kind in settings.strict_values or analysis.counted is not None
     near = scored[: settings.value_window]
-    return analysis.language == "da" and strict and not any(_holds_value(analysis, s.unit) for s in near)
+    return strict and not any(_holds_value(analysis, s.unit) for s in near)
 
 
 def _holds_value(analysis: Analysis, unit: Unit) -> bool:

@@ -168,6 +168,16 @@ def test_an_unknown_place_typed_in_lower_case_is_refused(assistant) -> None:
     assert not assistant.answer("hvad er klagefristen for bostøtte i norddjurs").refused
 
 
+def test_an_english_value_question_about_a_municipality_needs_the_value_in_its_documents(assistant) -> None:
+    # Aarhus' slides name no complaint deadline; Norddjurs' four weeks must not answer for Aarhus.
+    assert assistant.answer("What is the complaint deadline for support decisions in Aarhus Municipality?").refused
+    # Each municipality's own duration answers for it.
+    for municipality, value in (("Norddjurs", "ni måneder"), ("Aarhus", "9 måneder")):
+        answer = assistant.answer(f"How long does CTI last in {municipality} Municipality?")
+        assert not answer.refused and answer.text.startswith(value)
+        assert all(c.chunk.scope == municipality.lower() for c in answer.citations[:1])
+
+
 def test_json_contract(assistant) -> None:
     data = assistant.answer("Hvad er målgruppen for ICM?").to_json()
     assert {"question", "searched", "answer", "refused", "kind", "table", "citations", "passages"} <= set(data)
