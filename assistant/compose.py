@@ -34,6 +34,8 @@ NUMBER_WORDS = {"to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7, "ot
 MIN_LIST_ITEMS = 2
 NUMBER_TERMS = frozenset(terms(" ".join(NUMBER_WORDS)))
 ORDINAL_TERMS = frozenset(terms(" ".join(ORDINALS)))
+CONTENTS_CUE = re.compile(r"\b(indeholder|indhold|contains?|what is in)\b", re.I)
+SECTION_TERMS = frozenset(terms("afsnit afsnittet kapitel kapitlet section chapter manual manualen"))
 NUMBERED = re.compile(r"^(?:\d+\.)+\s|^\w+\s\d+\b")
 
 
@@ -51,6 +53,10 @@ def _answer_form(
 ) -> Draft:
     if analysis.kind == "comparison":
         draft = compare(analysis, passages, corpus, settings)
+        if draft:
+            return draft
+    if analysis.kind == "section":
+        draft = section_answer(analysis, passages, corpus, settings)
         if draft:
             return draft
     if analysis.ordinal is not None:
@@ -246,3 +252,39 @@ def _numbered(items: Sequence[Unit], ordinal: int) -> Unit | None:
             return None  # numbered items without that number: the list in hand is not the whole list
     index = ordinal - 1 if ordinal > 0 else ordinal
     return items[index] if -len(items) <= index < len(items) else None
+
+
+# --- headings --------------------------------------------------------------
+
+
+def section_answer(analysis: Analysis, passages: Sequence[Passage], corpus: Corpus, settings: Settings) -> Draft | None:
+    """The heading a "hvilket afsnit …?" or "hvad hedder kapitel 3?" question asks for, cited.
+
+    A numbered section is looked up by its number in the documents retrieved;
+    otherwise the heading (at any level of the retrieved passages' section paths)
+    whose words best cover the question is given.
+    """
+    doc_ids = dict.fromkeys(p.chunk.doc_id for p in passages)
+    headings = corpus.headed(doc_ids)
+    if analysis.section_number:
+        numbered = [(t, c) for t, c in headings if re.match(rf"{re.escape(analysis.section_number)}\.?\s", t)]
+        chosen = numbered[0] if numbered else None
+    else:
+        # Only words the documents use can meet a heading (not the "about" of an English question).
+        asked = frozenset(t for t in analysis.terms - SECTION_TERMS if t in corpus.idf)
+        covering = [(coverage(asked, frozenset(terms(t)), corpus.idf, settings), t, c) for t, c in headings]
+        best = max(covering, key=lambda x: x[0], default=None)
+        chosen = (best[1], best[2]) if best and best[0] >= settings.min_coverage else None
+    if chosen is None:
+        return None
+    title, chunk = chosen
+    span = heading_span(chunk, title)
+    if span is None:
+        return None
+    numbering = Numbering(passages)
+    head = Unit(chunk, "heading-only", (span,))
+    lines = [f"{shown(head)} [{numbering.cite(head)}]"]
+    if CONTENTS_CUE.search(analysis.question):  # "hvad indeholder kapitel 4": its sub-headings too
+        key = (chunk.doc_id, chunk.section.split(title)[0] + title)
+        lines += [f"- {shown(item)} [{numbering.cite(item)}]" for item in outline(corpus, key)[1]]
+    return numbering.draft("\n".join(lines), "section")

@@ -84,6 +84,14 @@ VALUE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("amount", re.compile(r"\bhvor mange (penge|kroner|kr)\b", re.I)),
     ("count", re.compile(r"\b(hvor mange|antal\w*|how many|caseload\w*)\b", re.I)),
 )
+# "Hvilket afsnit handler om ICM?", "hvad hedder kapitel 3", "hvad indeholder kapitel 4": the answer is a
+# heading of the documents (or a numbered section's outline), not text under one ("ifølge kapitel 3" is not).
+SECTION_CUE = re.compile(
+    r"\b(hvilke[tn]?|which)\s+(afsnit\w*|kapit(el|ler)|section|chapter)\b"
+    r"|\b(hvad hedder|hvad indeholder|what is in|what does)\s+(afsnit|kapitel|section|chapter)\s+\d",
+    re.I,
+)
+SECTION_NUMBER = re.compile(r"\b(?:afsnit|kapitel|kapitlet|section|chapter)\s+(\d+(?:\.\d+)*)", re.I)
 RULE_CUE = re.compile(r"^\s*(må|kan|skal|er det (tilladt|muligt|et krav)|har|may|can|must|is it)\b", re.I)
 MEANING_CUE = re.compile(r"^\s*(hvad (betyder|menes|går)|what does|forklar|explain)", re.I)
 DEFINITION_CUE = re.compile(r"^\s*(hvad (er|betyder|går) |what (is|does) |forklar|explain)", re.I)
@@ -95,7 +103,7 @@ class Analysis:
 
     question: str
     language: str
-    kind: str  # comparison | list | value | rule | definition | open
+    kind: str  # comparison | list | value | section | rule | definition | open
     value_kind: str | None  # contact | deadline | duration | date | amount | count
     methods: tuple[str, ...]
     municipalities: tuple[str, ...]
@@ -106,6 +114,7 @@ class Analysis:
     unknown: tuple[str, ...]  # content words neither the corpus nor a repair knows
     terms: frozenset[str] = field(default_factory=frozenset)
     ordinal: int | None = None  # "det første kerneprincip" → 1, "den sidste fase" → -1
+    section_number: str | None = None  # "hvad hedder kapitel 3" → "3"
 
     @property
     def search_text(self) -> str:
@@ -124,6 +133,8 @@ def analyze(question: str, vocabulary: Vocabulary) -> Analysis:
     uncovered = _uncovered(question, vocabulary) + _uncited_paragraphs(question, vocabulary)
     if kind == "list" and len(methods) >= 2 and value_kind is None and re.search(r"\bog\b|\band\b", question):
         kind = "comparison" if KIND_CUES[0][1].search(question) else kind
+    if SECTION_CUE.search(question) and kind != "comparison":
+        kind, value_kind = "section", None
     return Analysis(
         question=question,
         language=language,
@@ -138,6 +149,7 @@ def analyze(question: str, vocabulary: Vocabulary) -> Analysis:
         unknown=tuple(unknown),
         terms=frozenset(terms(_without_cues(_replaced(question, repaired, repairs)))),
         ordinal=next((ORDINALS[w.lower()] for w in words if w.lower() in ORDINALS), None),
+        section_number=number.group(1) if (number := SECTION_NUMBER.search(question)) else None,
     )
 
 

@@ -80,6 +80,18 @@ def test_an_ordinal_the_list_at_hand_does_not_number_is_not_guessed(assistant) -
     assert "- 6." not in answer.text
 
 
+def test_a_section_question_is_answered_with_the_heading(assistant) -> None:
+    answer = assistant.answer("which section of the manual is about ICM")
+    assert answer.kind == "section"
+    assert answer.text.startswith("4.4. ICM – Intensive Case Management [1]")
+    contents = assistant.answer("hvad indeholder kapitel 4 i manualen")
+    lines = contents.text.splitlines()
+    assert lines[0].startswith("4. De specialiserede støttemetoder [")
+    assert [line[:6] for line in lines[1:]] == ["- 4.1.", "- 4.2.", "- 4.3.", "- 4.4.", "- 4.5."]
+    _assert_verbatim(answer)
+    _assert_verbatim(contents)
+
+
 def test_a_sentence_answers_when_no_list_fits_the_question(assistant) -> None:
     # "Hvilke …" asks for a list, but the answer is one slide line; the phases beside it are not it.
     answer = assistant.answer("Hvilke metoder bevilger Aarhus Kommune § 85 a-støtte efter?")
@@ -279,6 +291,10 @@ def test_value_kinds_of_everyday_questions() -> None:
         ("Skal man arbejde med alle kerneprincipperne for at arbejde Housing First-baseret?", "rule"),
         ("Hvad betyder det, at de tre metoder er rammemetoder?", "definition"),
         ("how long does CTI last", "value"),
+        ("hvilket afsnit handler om skadesreduktion", "section"),
+        ("hvad hedder kapitel 3", "section"),
+        # "ifølge kapitel 3" scopes the question; the answer is not a heading.
+        ("Hvor mange metoder bør en kommune tilbyde ifølge kapitel 3?", "value"),
         ("Which UN convention is legally binding on Denmark?", "open"),
     ],
 )
