@@ -41,6 +41,8 @@ ABBREVIATIONS = {"mdr": "måneder", "mdrs": "måneders", "pct": "procent", "nr":
 FORM_WORDS = frozenset(
     "adresse adressen telefon telefonnummer telefonnummeret tlf mail kontaktinfo info vs versus".split()
 )
+# Words of spoken Danish that carry no subject ("hvad betyder housing first egentlig", "bare overskrifterne tak").
+FILLERS = frozenset("egentlig egentligt lige bare kort fortalt mon tak altså helt præcis gerne vel overhovedet".split())
 # The word for a municipality itself is never the name of one ("Norddjurs Municipality").
 MUNICIPALITY_WORDS = frozenset({"kommune", "kommunen", "kommunes", "municipality"})
 # Prepositions of place: a word the corpus does not know after one of them is taken as a place name.
@@ -321,7 +323,7 @@ def _known_head(word: str, known: dict[str, int]) -> str | None:
 
 def _is_cue(word: str) -> bool:
     """A word that says what kind of answer is wanted ("adresse", "forskellen"), not what it is about."""
-    return any(cue.fullmatch(word) for _, cue in KIND_CUES) or word.lower() in FORM_WORDS
+    return any(cue.fullmatch(word) for _, cue in KIND_CUES) or word.lower() in FORM_WORDS | FILLERS
 
 
 def _typo(word: str, known: dict[str, int]) -> str | None:
