@@ -18,9 +18,11 @@ from langchain_core.embeddings import Embeddings
 from assistant.answer import Answer
 from assistant.compose import Draft, compose
 from assistant.corpus import Corpus
+from assistant.evidence import value_span
 from assistant.followup import rewrite
 from assistant.question import Analysis, analyze, preference
-from assistant.retrieval import Filters, HybridRetriever, Passage, Searcher, with_reserved
+from assistant.retrieval import Filters, HybridRetriever, Passage, Preference, Searcher, with_reserved
+from assistant.units import Unit
 from hfa_settings import Settings
 from ingest.vocabulary import Vocabulary
 
@@ -45,6 +47,13 @@ def scope_notice(answer: Answer, vocabulary: Vocabulary) -> list[str]:
     if any(c.chunk.scope == "national" for c in answer.citations):
         return [f"Bemærk: svaret blander national vejledning og lokale regler ({', '.join(local)})."]
     return [f"Bemærk: svaret bygger på lokale regler fra {', '.join(local)} og gælder kun der."]
+
+
+def _holding(analysis: Analysis) -> Preference | None:
+    """Prefer passages holding an amount when one is asked ("hvad koster det"): costs stand under other words."""
+    if analysis.value_kind != "amount":
+        return None
+    return lambda chunk: int(value_span("amount", Unit(chunk, "block", ((0, len(chunk.text)),))) is not None)
 
 
 class Assistant:
@@ -80,7 +89,7 @@ class Assistant:
         if not analysis.scopes or filters or not self.settings.scope_reserve:
             return passages
         local = self.retriever.search(
-            analysis.search_text, self.settings.scope_reserve, Filters(scopes=analysis.scopes), prefer
+            analysis.search_text, self.settings.scope_reserve, Filters(scopes=analysis.scopes), _holding(analysis)
         )
         return with_reserved(passages, local, k or self.settings.top_k)
 

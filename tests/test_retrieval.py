@@ -56,3 +56,9 @@ def test_a_named_municipality_keeps_its_best_passages(assistant: Assistant) -> N
     assert not answer.refused
     assert any(c.chunk.doc_id == "aarhus-slides" for c in answer.citations)
     assert any("Aarhus Kommune" in notice for notice in answer.notices)
+
+
+def test_a_cost_question_about_a_municipality_finds_its_amounts(assistant: Assistant) -> None:
+    # "koster" is not the decision's word ("Der er afsat 1,5 mio. kr."), but the passage holds an amount.
+    sections = {p.chunk.section for p in assistant.retrieve("hvad koster det for norddjurs", k=5)}
+    assert "Økonomiske konsekvenser" in sections
