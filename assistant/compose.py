@@ -5,6 +5,9 @@
   one section — every item cited;
 - ``comparison``: a table, one column per named method (or municipality), one
   row per aspect, one cited unit per cell, empty where the sources are silent;
+- an ordinal ("det første kerneprincip"): that item of the list, with its heading;
+- ``section``: the heading a "hvilket afsnit …?" question asks for (with its
+  outline for "hvad indeholder kapitel 4?");
 - ``value``: a lead line quoting the asked value (deadline, duration, count,
   date, amount, contact) verbatim from a cited unit, then the units;
 - otherwise the best units (sentences, heading with text, label blocks, lists).
@@ -59,14 +62,15 @@ def _answer_form(
         draft = section_answer(analysis, passages, corpus, settings)
         if draft:
             return draft
-    if analysis.ordinal is not None:
-        draft = ordinal_answer(analysis, scored, corpus, settings, passages)
-        if draft:
-            return draft
-    if analysis.kind == "list":
-        draft = list_answer(analysis, scored, corpus, settings, passages)
-        if draft:
-            return draft
+    if analysis.kind == "list" or analysis.ordinal is not None:
+        found = best_list(analysis, scored, corpus, settings, passages)
+        if found and analysis.ordinal is not None:
+            # "det første kerneprincip" → that item of the list, with the list's heading.
+            item = _numbered(found[1], analysis.ordinal)
+            if item:
+                return _listed(found[0], [item], passages)
+        elif found:
+            return _listed(*found, passages)
     chosen = select_units(scored, settings)
     numbering = Numbering(passages)
     lines = []
@@ -198,51 +202,20 @@ def best_list(
     return (head, items) if score >= settings.min_coverage else None
 
 
-def list_answer(
-    analysis: Analysis,
-    scored: Sequence[ScoredUnit],
-    corpus: Corpus,
-    settings: Settings,
-    passages: Sequence[Passage],
-) -> Draft | None:
-    """The whole list the question asks for, every item cited."""
-    found = best_list(analysis, scored, corpus, settings, passages)
-    if found is None:
-        return None
-    head, items = found
+def _listed(head: Unit | None, items: Sequence[Unit], passages: Sequence[Passage]) -> Draft:
+    """A list answer: its heading or intro (if any), then the items, every line cited."""
     numbering = Numbering(passages)
     lines = [f"{shown(head)} [{numbering.cite(head)}]"] if head else []
     lines += [f"- {shown(item)} [{numbering.cite(item)}]" for item in items]
     return numbering.draft("\n".join(lines), "list")
 
 
-def ordinal_answer(
-    analysis: Analysis,
-    scored: Sequence[ScoredUnit],
-    corpus: Corpus,
-    settings: Settings,
-    passages: Sequence[Passage],
-) -> Draft | None:
-    """The n-th item of the list the question is about ("det første kerneprincip" → 2.1), with the list's heading.
-
-    An item that carries the number itself ("1. Fase: …", "Fase 1") is the one
-    meant, even when the list opens with an unnumbered item.
-    """
-    found = best_list(analysis, scored, corpus, settings, passages)
-    if found is None or analysis.ordinal is None:
-        return None
-    head, items = found
-    item = _numbered(items, analysis.ordinal)
-    if item is None:
-        return None
-    numbering = Numbering(passages)
-    lines = [f"{shown(head)} [{numbering.cite(head)}]"] if head else []
-    lines.append(f"- {shown(item)} [{numbering.cite(item)}]")
-    return numbering.draft("\n".join(lines), "list")
-
-
 def _numbered(items: Sequence[Unit], ordinal: int) -> Unit | None:
-    """The item numbered ``ordinal`` ("1. Fase", "Fase 1", "2.1."), else the ordinal-th (-1: the last)."""
+    """The item numbered ``ordinal`` ("1. Fase", "Fase 1", "2.1."), else the ordinal-th (-1: the last).
+
+    An item that carries the number itself is the one meant, even when the list
+    opens with an unnumbered item ("Kontaktskabelsesperiode" before "1. Fase").
+    """
     if ordinal > 0:
         own = re.compile(rf"^(?:\d+\.)*{ordinal}\.\s|^\w+\s{ordinal}\b")
         for item in items:
