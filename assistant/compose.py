@@ -145,11 +145,16 @@ def _last_sentence(chunk: Chunk, start: int, end: int) -> Unit | None:
     return Unit(chunk, "sentence", ((start + cut, end),)) if end > start + cut else None
 
 
+def _small_number(word: str) -> bool:
+    """A count typed in digits ("8 kerneprincipper"), not a § or a year."""
+    return word.isdigit() and int(word) < 30
+
+
 def _expected_count(analysis: Analysis) -> int | None:
     for word in analysis.question.lower().split():
         if word in NUMBER_WORDS:
             return NUMBER_WORDS[word]
-        if word.isdigit() and int(word) < 30:
+        if _small_number(word):
             return int(word)
     return None
 
@@ -171,7 +176,7 @@ def best_list(
     expected = _expected_count(analysis)
     best = max((s.coverage for s in scored), default=0.0)
     # "otte" is answered by eight items and "første" by the first: the words themselves are not looked for.
-    asked = analysis.terms - NUMBER_TERMS - ORDINAL_TERMS
+    asked = frozenset(t for t in analysis.terms - NUMBER_TERMS - ORDINAL_TERMS if not _small_number(t))
     candidates: list[tuple[float, Unit | None, list[Unit]]] = []
     seen: set[tuple[str, str]] = set()
     for rank, passage in enumerate(passages[: settings.list_sections], start=1):

@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from assistant.corpus import Corpus
 
 
+# A small number typed as a digit meets the word the documents spell it with ("8 kerneprincipper").
+_NUMBER_WORDS = "to tre fire fem seks syv otte ni ti elleve tolv".split()
+SPELLED = {str(n): term for n, word in enumerate(_NUMBER_WORDS, start=2) for term in terms(word)}
+
+
 @dataclass(frozen=True)
 class ScoredUnit:
     """A candidate unit: where it is, how well it answers, and its terms."""
@@ -42,8 +47,8 @@ class ScoredUnit:
 
 
 def term_match(question_term: str, unit_terms: frozenset[str], settings: Settings) -> float:
-    """1 for the same term, partial credit when one is a compound part of the other."""
-    if question_term in unit_terms:
+    """1 for the same term (or "8" for "otte"), partial credit when one is a compound part of the other."""
+    if question_term in unit_terms or SPELLED.get(question_term) in unit_terms:
         return 1.0
     for term in unit_terms:
         shorter, longer = sorted((question_term, term), key=len)

@@ -39,7 +39,8 @@ ORDINALS = dict(zip(_ORDINAL_WORDS, [1, 2, 2, 3, 4, 5, 6, 7, 8, 9, -1], strict=T
 ABBREVIATIONS = {"mdr": "måneder", "mdrs": "måneders", "pct": "procent", "nr": "nummer", "evt": "eventuelt"}
 # Words that only ask for a form of answer (contact details, a comparison), not what it is about.
 FORM_WORDS = frozenset(
-    "adresse adressen telefon telefonnummer telefonnummeret tlf mail kontaktinfo info vs versus".split()
+    "adresse adressen telefon telefonnummer telefonnummeret tlf mail kontaktinfo info vs versus "
+    "overskrift overskriften overskrifter overskrifterne punktform stikord".split()
 )
 # Words of spoken Danish that carry no subject ("hvad betyder housing first egentlig", "bare overskrifterne tak").
 FILLERS = frozenset("egentlig egentligt lige bare kort fortalt mon tak altså helt præcis gerne vel overhovedet".split())

@@ -52,6 +52,15 @@ def test_a_list_is_the_run_whose_items_name_what_is_asked(assistant) -> None:
     _assert_verbatim(answer)
 
 
+def test_a_count_in_digits_and_a_request_for_headings_get_the_outline(assistant) -> None:
+    # "8" meets "otte"; "overskrifterne" and "bare … tak" say how to answer, not what about.
+    answer = assistant.answer("8 kerneprincipper – bare overskrifterne tak")
+    assert answer.kind == "list"
+    items = [line for line in answer.text.splitlines() if line.startswith("- ")]
+    assert len(items) == 8 and items[0].startswith("- 2.1. Boligen som en basal menneskeret")
+    _assert_verbatim(answer)
+
+
 def test_a_list_spanning_two_chunks_is_answered_whole(assistant) -> None:
     answer = assistant.answer("hvilke bilag er der i manualen")
     items = [line for line in answer.text.splitlines() if line.startswith("- ")]
@@ -221,6 +230,12 @@ def test_follow_up_carries_the_method_the_previous_answer_named(assistant) -> No
     first = assistant.answer("Hvilken metode bruger Norddjurs Kommune?")
     second = assistant.answer("Hvor længe varer den?", history=[first])
     assert "CTI" in second.searched and "Norddjurs" in second.searched
+
+
+def test_a_digit_matches_the_spelled_number() -> None:
+    settings = load_settings()
+    assert term_match("8", frozenset({"ott", "kerneprincip"}), settings) == 1.0
+    assert term_match("85", frozenset({"ott"}), settings) == 0.0
 
 
 def test_compound_parts_count_partly() -> None:
