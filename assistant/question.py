@@ -27,6 +27,7 @@ DIACRITIC_FOLDS = (("aa", "å"), ("ae", "æ"), ("oe", "ø"), ("o", "ø"), ("a", 
 LINKING_LETTERS = ("", "s", "e")
 MIN_COMPOUND_PART = 3
 MIN_TYPO_LENGTH = 5
+MIN_STEM = 6  # shorter stems ("regn") prefix unrelated words ("regninger")
 WORD = re.compile(r"[^\W\d_][\w-]*", re.UNICODE)
 FOREIGN_MUNICIPALITY = re.compile(r"\b([A-ZÆØÅ][a-zæøå]+)(?:'s)? [Mm]unicipality\b")
 COUNTED = re.compile(r"\bhvor mange\s+([^\W\d_]{3,})", re.I)
@@ -302,6 +303,7 @@ def _repair(words: list[str], vocabulary: Vocabulary) -> tuple[list[str], list[s
                 or _typo(word, known)
                 or _compound(word, known)
                 or _known_head(word, known)
+                or _same_stem(word, known)
             )
             if fixed:
                 repaired.append(word)
@@ -341,6 +343,15 @@ def _typo(word: str, known: dict[str, int]) -> str | None:
         edits = {a + c + b for a, b in splits for c in letters}
     candidates = [(known[e], e) for e in edits if e in known and len(e) >= MIN_COMPOUND_PART + 1]
     return max(candidates)[1] if candidates else None
+
+
+def _same_stem(word: str, known: dict[str, int]) -> str | None:
+    """The most frequent corpus word another form of the same stem ("finansieres" → "finansiering")."""
+    stems = terms(word)
+    if len(stems) != 1 or len(stems[0]) < MIN_STEM:
+        return None
+    forms = [(count, k) for k, count in known.items() if k.startswith(stems[0])]
+    return max(forms)[1] if forms else None
 
 
 def _inflected_from(word: str, known: dict[str, int]) -> str | None:

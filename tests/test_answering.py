@@ -289,6 +289,10 @@ def test_analysis_repairs_spelling_and_learns_names_from_the_index() -> None:
     assert analyze("Hvad gør Odense kommune?", vocabulary).uncovered == ("Odense Kommune",)
     assert analyze("what is the caseload for Critical Time Intervention?", vocabulary).language == "en"
     assert analyze("hvor længe varer forløbet", vocabulary).value_kind == "duration"
+    # Another form of a corpus word's stem is repaired to it; a short stem ("regn") is not stretched.
+    inflected = Vocabulary(words={"finansiering": 3, "regninger": 2})
+    assert analyze("hvordan finansieres housing first", inflected).repairs == ("finansiering",)
+    assert analyze("hvor mange regner kommunen med", inflected).repairs == ()
 
 
 def test_value_kinds_of_everyday_questions() -> None:
