@@ -90,6 +90,10 @@ def hard_refusal(analysis: Analysis, scored: Sequence[ScoredUnit], settings: Set
         )
     strict = analysis.value_kind in settings.strict_values or analysis.counted is not None
     near = scored[: settings.value_window]
+    if analysis.value_kind == "contact":
+        # A phone number answers only where its unit names what the question is about ("tlf til
+        # ankestyrelsen" is not Norddjurs' contact block).
+        near = [s for s in near if s.coverage > 0]
     return strict and not any(_holds_value(analysis, s.unit) for s in near)
 
 

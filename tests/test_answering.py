@@ -200,6 +200,13 @@ def test_an_english_value_question_about_a_municipality_needs_the_value_in_its_d
         assert all(c.chunk.scope == municipality.lower() for c in answer.citations[:1])
 
 
+def test_a_phone_number_is_given_only_for_what_was_asked(assistant) -> None:
+    # The sources name Ankestyrelsen but give no number for it; Norddjurs' number is not its number.
+    assert assistant.answer("tlf nr til ankestyrelsen").refused
+    answer = assistant.answer("tlf nr til norddjurs kommune")
+    assert not answer.refused and "8959 1000" in answer.text
+
+
 def test_json_contract(assistant) -> None:
     data = assistant.answer("Hvad er målgruppen for ICM?").to_json()
     assert {"question", "searched", "answer", "refused", "kind", "table", "citations", "passages"} <= set(data)
