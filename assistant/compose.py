@@ -71,7 +71,7 @@ def _answer_form(
                 return _listed(found[0], [item], passages)
         elif found:
             return _listed(*found, passages)
-    chosen = select_units(scored, settings)
+    chosen = _about_the_value(analysis, select_units(scored, settings))
     numbering = Numbering(passages)
     lines = []
     if analysis.value_kind:
@@ -82,6 +82,19 @@ def _answer_form(
         lines.append(f"{shown(s.unit)} [{numbering.cite(s.unit)}]")
     kind = "value" if analysis.value_kind and len(lines) > len(chosen) else analysis.kind
     return numbering.draft("\n".join(lines), kind if kind != "list" else "open")
+
+
+def _about_the_value(analysis: Analysis, chosen: Sequence[ScoredUnit]) -> list[ScoredUnit]:
+    """For a value question, the units that hold a value of the asked kind or stand beside the lead one.
+
+    The caseworker asking "klagefrist?" gets the deadline and its rule, not a
+    loosely related sentence from another section.
+    """
+    holding = [s for s in chosen if analysis.value_kind and value_span(analysis.value_kind, s.unit)]
+    if not holding:
+        return list(chosen)
+    lead = max(holding, key=lambda s: s.coverage)
+    return [s for s in chosen if s in holding or s.unit.chunk.chunk_id == lead.unit.chunk.chunk_id]
 
 
 def _value_lead(analysis: Analysis, chosen: Sequence[ScoredUnit], numbering: Numbering) -> str | None:

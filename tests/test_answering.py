@@ -123,6 +123,16 @@ def test_a_comparison_is_a_table_of_cited_cells(assistant) -> None:
     _assert_verbatim(answer)
 
 
+def test_a_value_answer_quotes_the_value_and_its_context_only(assistant) -> None:
+    # Before: the lead and its rule, then two lines about § 85 a from other passages.
+    answer = assistant.answer(
+        "What is the deadline for appealing a Norddjurs decision on housing support under § 85 a?"
+    )
+    assert answer.text.startswith("inden 4 uger [1]")
+    assert {c.chunk.section for c in answer.citations} == {"Klage og ankemuligheder"}
+    _assert_verbatim(answer)
+
+
 def test_a_decision_date_is_quoted_with_its_heading(assistant) -> None:
     answer = assistant.answer("Hvornår godkendte Voksen- og plejeudvalget kvalitetsstandarden?")
     assert not answer.refused
