@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from hfa_settings import Settings
 from ingest.documents import Page
 from ingest.headings import label_of, numbered_level, split_label
 
@@ -23,7 +24,8 @@ WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 SENTENCE_END = re.compile(r"[.!?:;][”\")]?$")
 LIST_ITEM = re.compile(r"^\d{1,2}\.\s+[A-ZÆØÅ]")
 SUSPENDED_HYPHEN_NEXT = ("og ", "eller ", "samt ", "til ")
-WRAPPED_SHARE = 0.75
+# The setting's default (hfa_settings is the one place it is written); ingest passes the configured value.
+DEFAULT_WRAPPED_SHARE: float = Settings.model_fields["wrapped_share"].default
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class _Profile:
     footnote_numbers: frozenset[str]
     vocabulary: Counter[str]
     wrap_width: int
+    wrapped_share: float
 
 
 def _lines(text: str) -> list[str]:
@@ -64,7 +67,7 @@ def _wrap_width(lines: list[str]) -> int:
     return lengths[int(0.9 * (len(lengths) - 1))] if lengths else 0
 
 
-def _profile(raw: str) -> _Profile:
+def _profile(raw: str, wrapped_share: float) -> _Profile:
     lines = _lines(raw)
     footer_numbers: dict[str, set[str]] = {}
     for line in lines:
@@ -80,6 +83,7 @@ def _profile(raw: str) -> _Profile:
         footnote_numbers=frozenset(glued & numbered),
         vocabulary=Counter(word.lower() for word in WORD.findall(raw)),
         wrap_width=_wrap_width(lines),
+        wrapped_share=wrapped_share,
     )
 
 
@@ -163,7 +167,7 @@ def _continues(left: str, right: str, last_line: str, profile: _Profile) -> bool
         return False
     if right[:1] in "(§–" or re.match(r"\d+,?\s+[a-zæøå]", right):
         return True
-    wrapped = len(last_line) >= WRAPPED_SHARE * profile.wrap_width
+    wrapped = len(last_line) >= profile.wrapped_share * profile.wrap_width
     return left.endswith(",") or (wrapped and left[-1:].isalpha())
 
 
@@ -198,9 +202,13 @@ def _page_lines(text: str, profile: _Profile, footnotes: list[str]) -> list[str]
     return kept
 
 
-def clean_pages(pages: list[Page]) -> CleanedDocument:
-    """Clean a document page by page, keeping track of where each page starts."""
-    profile = _profile("\n".join(page.text for page in pages))
+def clean_pages(pages: list[Page], wrapped_share: float = DEFAULT_WRAPPED_SHARE) -> CleanedDocument:
+    """Clean a document page by page, keeping track of where each page starts.
+
+    ``wrapped_share``: a line at least this share of the document's typical
+    line width was wrapped by the layout, so its paragraph goes on after it.
+    """
+    profile = _profile("\n".join(page.text for page in pages), wrapped_share)
     footnotes: list[str] = []
     parts: list[str] = []
     page_starts: list[tuple[int, int | None]] = []

@@ -137,7 +137,7 @@ def content_hash(info: DocumentInfo, settings: Settings) -> str:
     digest.update(json.dumps(meta, sort_keys=True).encode())
     for name in CHUNKING_CODE:
         digest.update((Path(__file__).parent / name).read_bytes())
-    digest.update(f"{settings.chunk_max_chars}/{settings.chunk_hard_max_chars}".encode())
+    digest.update(f"{settings.chunk_max_chars}/{settings.chunk_hard_max_chars}/{settings.wrapped_share}".encode())
     return digest.hexdigest()
 
 
@@ -151,7 +151,7 @@ def prepare(info: DocumentInfo, settings: Settings) -> tuple[DocumentInfo, list[
 
     The info comes back with the issuer read from the text when the manifest gave none.
     """
-    cleaned = clean_pages(load_pages(info.path))
+    cleaned = clean_pages(load_pages(info.path), settings.wrapped_share)
     info = with_derived_issuer(info, cleaned.text)
     if len(cleaned.text) > settings.max_document_chars:
         raise LoadError(

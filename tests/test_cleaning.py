@@ -146,3 +146,11 @@ def test_list_numbers_do_not_end_a_sentence() -> None:
         "Se f.eks. Bilag 2.",
         "Slut.",
     ]
+
+
+def test_the_wrapped_line_share_is_the_setting() -> None:
+    # The first paragraph's last line runs to 80 % of the typical width and stops without punctuation.
+    width = "Borgeren tilbydes en selvstændig bolig i almindeligt byggeri og støtte."
+    pages = [Page(None, f"{width}\n{width}\n{width[: int(len(width) * 0.8)].rstrip()}\n\nFremtiden er vigtig.")]
+    assert clean_pages(pages, wrapped_share=0.75).text.count("\n\n") == 0  # taken as wrapped: joined
+    assert clean_pages(pages, wrapped_share=0.95).text.count("\n\n") == 1  # a short line: a new paragraph
