@@ -28,7 +28,7 @@ from assistant.evidence import evidence, sufficient, value_span
 from assistant.extractive import ScoredUnit, coverage, score_units, select_units, term_match
 from assistant.question import ORDINALS, Analysis
 from assistant.retrieval import Passage
-from assistant.units import Unit, bullets, heading_span
+from assistant.units import Unit, bullets, chunk_units, heading_span
 from hfa_settings import Settings
 from ingest.documents import Chunk
 from ingest.text import terms
@@ -68,7 +68,7 @@ def _answer_form(
             # "det første kerneprincip" → that item of the list, with the list's heading.
             item = _numbered(found[1], analysis.ordinal)
             if item:
-                return _listed(found[0], [item], passages)
+                return _listed(found[0], [_with_text(item, settings)], passages)
         elif found:
             return _listed(*found, passages)
     chosen = _about_the_value(analysis, select_units(scored, settings))
@@ -226,6 +226,14 @@ def _listed(head: Unit | None, items: Sequence[Unit], passages: Sequence[Passage
     lines = [f"{shown(head)} [{numbering.cite(head)}]"] if head else []
     lines += [f"- {shown(item)} [{numbering.cite(item)}]" for item in items]
     return numbering.draft("\n".join(lines), "list")
+
+
+def _with_text(item: Unit, settings: Settings) -> Unit:
+    """A sub-heading item with the first sentence under it ("2.1. Boligen …: Housing First baserer sig på …")."""
+    if item.kind != "heading-only":
+        return item
+    with_text = [u for u in chunk_units(item.chunk, settings.max_list_items) if u.kind == "heading"]
+    return next((u for u in with_text if item.spans[0] in u.spans), item)
 
 
 def _numbered(items: Sequence[Unit], ordinal: int) -> Unit | None:

@@ -326,7 +326,7 @@ def _known_head(word: str, known: dict[str, int]) -> str | None:
 
 def _is_cue(word: str) -> bool:
     """A word that says what kind of answer is wanted ("adresse", "forskellen"), not what it is about."""
-    return any(cue.fullmatch(word) for _, cue in KIND_CUES) or word.lower() in FORM_WORDS | FILLERS
+    return any(cue.fullmatch(word) for _, cue in KIND_CUES) or word.lower() in FORM_WORDS | FILLERS | ORDINALS.keys()
 
 
 def _typo(word: str, known: dict[str, int]) -> str | None:

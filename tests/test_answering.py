@@ -71,9 +71,10 @@ def test_a_list_spanning_two_chunks_is_answered_whole(assistant) -> None:
 @pytest.mark.parametrize(
     ("question", "item"),
     [
-        ("Hvad er det første kerneprincip i Housing First?", "2.1. Boligen som en basal menneskeret"),
+        ("Hvad er det første kerneprincip i Housing First?", "2.1. Boligen som en basal menneskeret: De "),
         ("hvad sker der i første fase af cti", "1. Fase: Overgang til egen bolig"),  # not the unnumbered item before
         ("hvad er den sidste fase i CTI", "3. Fase: Overdragelse af støtte"),
+        ("hvad er det sidste kerneprincip", "2.8. Skadesreduktion: "),  # a heading comes with its first sentence
     ],
 )
 def test_an_ordinal_question_gets_that_item_of_the_list(assistant, question: str, item: str) -> None:
