@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from assistant.answer import Citation, source_label
 from assistant.extractive import term_match
+from assistant.question import NUMBER_WORDS as SPOKEN_NUMBERS
 from assistant.retrieval import Passage
 from hfa_settings import Settings
 from ingest.documents import Chunk
@@ -34,21 +35,7 @@ MARKER = re.compile(r"\s?\[(\d+(?:\s*,\s*\d+)*)\]")
 # Facts a supported sentence may not add to its sources. Number words are
 # compared as digits ("fire uger" = "4 uger"); "en"/"et" are left out, being
 # articles far more often than numbers.
-NUMBER_WORDS = {
-    "én": "1",
-    "ét": "1",
-    "to": "2",
-    "tre": "3",
-    "fire": "4",
-    "fem": "5",
-    "seks": "6",
-    "syv": "7",
-    "otte": "8",
-    "ni": "9",
-    "ti": "10",
-    "elleve": "11",
-    "tolv": "12",
-}
+NUMBER_WORDS = {"én": "1", "ét": "1", **{word: str(n) for word, n in SPOKEN_NUMBERS.items()}}
 MONTHS = ("januar februar marts april maj juni juli august september oktober november december").split()
 NEGATIONS = frozenset({"ikke", "ingen", "intet", "aldrig", "hverken"})
 ANTONYM_MIN_CHARS = 4

@@ -26,14 +26,13 @@ from assistant.corpus import Corpus
 from assistant.drafting import Draft, Numbering, shown
 from assistant.evidence import evidence, sufficient, value_span
 from assistant.extractive import ScoredUnit, coverage, score_units, select_units, term_match
-from assistant.question import ORDINALS, Analysis
+from assistant.question import NUMBER_WORDS, ORDINALS, Analysis
 from assistant.retrieval import Passage
 from assistant.units import Unit, bullets, chunk_units, heading_span
 from hfa_settings import Settings
 from ingest.documents import Chunk
 from ingest.text import terms
 
-NUMBER_WORDS = {"to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7, "otte": 8, "ni": 9, "ti": 10}
 MIN_LIST_ITEMS = 2
 NUMBER_TERMS = frozenset(terms(" ".join(NUMBER_WORDS)))
 ORDINAL_TERMS = frozenset(terms(" ".join(ORDINALS)))
@@ -90,19 +89,27 @@ def _about_the_value(analysis: Analysis, chosen: Sequence[ScoredUnit]) -> list[S
     The caseworker asking "klagefrist?" gets the deadline and its rule, not a
     loosely related sentence from another section.
     """
-    holding = [s for s in chosen if analysis.value_kind and value_span(analysis.value_kind, s.unit)]
-    if not holding:
+    lead = _value_holder(analysis, chosen)
+    if lead is None:
         return list(chosen)
-    lead = max(holding, key=lambda s: s.coverage)
-    return [s for s in chosen if s in holding or s.unit.chunk.chunk_id == lead.unit.chunk.chunk_id]
+    return [
+        s
+        for s in chosen
+        if s.unit.chunk.chunk_id == lead.unit.chunk.chunk_id or value_span(analysis.value_kind, s.unit)
+    ]
+
+
+def _value_holder(analysis: Analysis, chosen: Sequence[ScoredUnit]) -> ScoredUnit | None:
+    """The best-covering chosen unit that holds a value of the asked kind (None when none does or none is asked)."""
+    holding = [s for s in chosen if analysis.value_kind and value_span(analysis.value_kind, s.unit)]
+    return max(holding, key=lambda s: s.coverage, default=None)
 
 
 def _value_lead(analysis: Analysis, chosen: Sequence[ScoredUnit], numbering: Numbering) -> str | None:
     """The asked value ("4 uger [1]"), verbatim from the best-covering chosen unit that holds one."""
-    holding = [(s.coverage, s) for s in chosen if value_span(analysis.value_kind, s.unit)]
-    if not holding:
+    best = _value_holder(analysis, chosen)
+    if best is None:
         return None
-    best = max(holding, key=lambda pair: pair[0])[1]
     return f"{value_span(analysis.value_kind, best.unit)} [{numbering.cite(best.unit)}]"
 
 
@@ -263,27 +270,22 @@ def section_answer(analysis: Analysis, passages: Sequence[Passage], corpus: Corp
     otherwise the heading (at any level of the retrieved passages' section paths)
     whose words best cover the question is given.
     """
-    doc_ids = dict.fromkeys(p.chunk.doc_id for p in passages)
-    headings = corpus.headed(doc_ids)
+    sections = corpus.headed(dict.fromkeys(p.chunk.doc_id for p in passages))
     if analysis.section_number:
-        numbered = [(t, c) for t, c in headings if re.match(rf"{re.escape(analysis.section_number)}\.?\s", t)]
-        chosen = numbered[0] if numbered else None
+        number = re.compile(rf"{re.escape(analysis.section_number)}\.?\s")
+        key = next((k for k in sections if number.match(corpus.title(k))), None)
     else:
         # Only words the documents use can meet a heading (not the "about" of an English question).
         asked = frozenset(t for t in analysis.terms - SECTION_TERMS if t in corpus.idf)
-        covering = [(coverage(asked, frozenset(terms(t)), corpus.idf, settings), t, c) for t, c in headings]
-        best = max(covering, key=lambda x: x[0], default=None)
-        chosen = (best[1], best[2]) if best and best[0] >= settings.min_coverage else None
-    if chosen is None:
-        return None
-    title, chunk = chosen
-    span = heading_span(chunk, title)
-    if span is None:
+        fit = {k: coverage(asked, frozenset(terms(corpus.title(k))), corpus.idf, settings) for k in sections}
+        key = max(fit, key=fit.__getitem__, default=None)
+        key = key if key is not None and fit[key] >= settings.min_coverage else None
+    span = heading_span(sections[key], corpus.title(key)) if key is not None else None
+    if key is None or span is None:
         return None
     numbering = Numbering(passages)
-    head = Unit(chunk, "heading-only", (span,))
+    head = Unit(sections[key], "heading-only", (span,))
     lines = [f"{shown(head)} [{numbering.cite(head)}]"]
     if CONTENTS_CUE.search(analysis.question):  # "hvad indeholder kapitel 4": its sub-headings too
-        key = (chunk.doc_id, chunk.section.split(title)[0] + title)
         lines += [f"- {shown(item)} [{numbering.cite(item)}]" for item in outline(corpus, key)[1]]
     return numbering.draft("\n".join(lines), "section")

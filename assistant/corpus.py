@@ -60,15 +60,20 @@ class Corpus:
                 found.setdefault(p[len(prefix) :].split(SEPARATOR)[0], chunks[0])
         return list(found.items())
 
-    def headed(self, doc_ids: Iterable[str]) -> list[tuple[str, Chunk]]:
-        """Every heading of the documents (each level of each section path) with the chunk it opens."""
-        found: dict[tuple[str, str], Chunk] = {}
+    def headed(self, doc_ids: Iterable[str]) -> dict[SectionKey, Chunk]:
+        """Every section of the documents, at each level of each path, with the chunk its heading opens."""
+        found: dict[SectionKey, Chunk] = {}
         for (doc_id, path), chunks in self._sections.items():
             if doc_id in doc_ids:
                 parts = path.split(SEPARATOR)
                 for depth in range(1, len(parts) + 1):
                     found.setdefault((doc_id, SEPARATOR.join(parts[:depth])), chunks[0])
-        return [(path.rsplit(SEPARATOR, 1)[-1], chunk) for (_, path), chunk in found.items()]
+        return found
+
+    @staticmethod
+    def title(key: SectionKey) -> str:
+        """A section's own heading, the last part of its path."""
+        return key[1].rsplit(SEPARATOR, 1)[-1]
 
     @staticmethod
     def parent(key: SectionKey) -> SectionKey | None:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from assistant.question import Analysis
+from assistant.question import Analysis, counted_stem
 from assistant.retrieval import Passage
 from assistant.units import Unit
 from hfa_settings import Settings
@@ -51,14 +51,18 @@ def value_span(value_kind: str | None, unit: Unit) -> str | None:
     """The first value of the asked kind in the unit, verbatim (a contact: phone, else mail)."""
     kinds = ["contact", "mail"] if value_kind == "contact" else [value_kind or ""]
     for kind in kinds:
-        pattern = VALUE_PATTERNS.get(kind)
-        if pattern is None:
-            continue
         for quote in unit.quotes():
-            match = pattern.search(quote)
-            if match:
-                return match.group(0).strip()
+            found = value_in(kind, quote)
+            if found:
+                return found
     return None
+
+
+def value_in(kind: str, text: str) -> str | None:
+    """The first value of one kind in a text, verbatim; None for a kind without a pattern."""
+    pattern = VALUE_PATTERNS.get(kind)
+    match = pattern.search(text) if pattern else None
+    return match.group(0).strip() if match else None
 
 
 def evidence_score(analysis: Analysis, scored: Sequence[ScoredUnit], settings: Settings) -> float:
@@ -101,7 +105,7 @@ def _holds_value(analysis: Analysis, unit: Unit) -> bool:
     """Whether the unit holds the asked value (a count of the asked noun, when the question names one)."""
     if not analysis.counted:
         return value_span(analysis.value_kind, unit) is not None
-    stem = analysis.counted[: max(3, len(analysis.counted) - 2)]
+    stem = counted_stem(analysis.counted)
     return any(re.search(rf"\b{_NUMBER}\s(?:\w+\s)?{re.escape(stem)}", q, re.I) for q in unit.quotes())
 
 

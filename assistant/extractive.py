@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant.evidence import value_span
-from assistant.question import Analysis
+from assistant.question import NUMBER_WORDS, Analysis
 from assistant.retrieval import Passage
 from assistant.units import Unit, chunk_units
 from hfa_settings import Settings
@@ -25,8 +25,7 @@ if TYPE_CHECKING:
 
 
 # A small number typed as a digit meets the word the documents spell it with ("8 kerneprincipper").
-_NUMBER_WORDS = "to tre fire fem seks syv otte ni ti elleve tolv".split()
-SPELLED = {str(n): term for n, word in enumerate(_NUMBER_WORDS, start=2) for term in terms(word)}
+SPELLED = {str(n): term for word, n in NUMBER_WORDS.items() for term in terms(word)}
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,9 @@ _REFERRING = re.compile(
     re.IGNORECASE,
 )
 _SHORT_WORDS = 4
-_RULE_REFERENCE = re.compile(r"§|\b\d+\s?[a-z]?\b")
+# "§ 85 a", "85a": the rule a question is about; a bare "§" also makes a question self-contained.
 _RULE_SUBJECT = re.compile(r"§*\s?\b\d+\s?[a-z]?\b")
+_RULE_REFERENCE = re.compile(rf"§|{_RULE_SUBJECT.pattern}")
 _CARRIED_WORDS = 6
 _FILLER = re.compile(r"\b(?:og|and|kommune|kommunes|municipality|så|then)\b|[,\s–-]", re.IGNORECASE)
 

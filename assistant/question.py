@@ -32,6 +32,8 @@ WORD = re.compile(r"[^\W\d_][\w-]*", re.UNICODE)
 FOREIGN_MUNICIPALITY = re.compile(r"\b([A-ZÆØÅ][a-zæøå]+)(?:'s)? [Mm]unicipality\b")
 COUNTED = re.compile(r"\bhvor mange\s+([^\W\d_]{3,})", re.I)
 MONEY_WORDS = frozenset({"penge", "kroner", "kr"})
+# Danish number words from two up ("en"/"et" are articles far more often than numbers).
+NUMBER_WORDS = dict(zip("to tre fire fem seks syv otte ni ti elleve tolv".split(), range(2, 13), strict=True))
 # Danish ordinal words: the question asks for one item of a list. (English "first" and "last" are left
 # out: they are the "First" of "Housing First" and the verb of "how long does it last".)
 _ORDINAL_WORDS = "første anden andet tredje fjerde femte sjette syvende ottende niende sidste".split()
@@ -263,10 +265,14 @@ def _counted(question: str, vocabulary: Vocabulary) -> str | None:
     """What "hvor mange …" counts (its noun), when the corpus knows the word; money is an amount, not a count."""
     match = COUNTED.search(question)
     noun = match.group(1).lower() if match else None
-    stem = noun[: max(3, len(noun) - 2)] if noun else ""
-    if noun is None or noun in MONEY_WORDS or not any(w.startswith(stem) for w in vocabulary.words):
+    if noun is None or noun in MONEY_WORDS or not any(w.startswith(counted_stem(noun)) for w in vocabulary.words):
         return None
     return noun
+
+
+def counted_stem(noun: str) -> str:
+    """The counted noun without its inflection ("borgere" → "borge"), as its counts are matched."""
+    return noun[: max(3, len(noun) - 2)]
 
 
 def _fold(word: str) -> str:

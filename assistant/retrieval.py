@@ -15,7 +15,7 @@ from pydantic import ConfigDict
 
 from hfa_settings import Settings
 from ingest.documents import Chunk
-from ingest.embeddings import embedder_id, make_embeddings
+from ingest.embeddings import LastQueryEmbeddings, embedder_id, make_embeddings
 from ingest.index import Catalog, IndexProblem, LexicalIndex, VectorIndex, checked_catalog
 
 
@@ -148,7 +148,7 @@ class HybridRetriever(BaseRetriever):
                 f"Indekset er bygget med {catalog.embedder}, men indstillingerne bruger {wanted}. "
                 "Kør 'hfa ingest --rebuild' eller ret indstillingen."
             )
-        embeddings = embeddings or make_embeddings(settings)
+        embeddings = LastQueryEmbeddings(embeddings or make_embeddings(settings))
         vectors = VectorIndex(settings, embeddings)
         catalog = checked_catalog(settings.index_dir, vectors)
         return cls(

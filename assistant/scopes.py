@@ -18,12 +18,11 @@ from assistant.answer import Answer, Citation
 from assistant.comparison import CLOSING, MethodNames
 from assistant.comparison_export import danish_list
 from assistant.evidence import VALUE_PATTERNS
+from assistant.question import NUMBER_WORDS as SPOKEN_NUMBERS
 from ingest.vocabulary import NATIONAL, Vocabulary
 
 NATIONAL_NAME = "National vejledning"
-NUMBER_WORDS = dict(
-    zip("en to tre fire fem seks syv otte ni ti elleve tolv".split(), map(str, range(1, 13)), strict=True)
-)
+NUMBER_WORDS = {"en": "1", **{word: str(n) for word, n in SPOKEN_NUMBERS.items()}}
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,10 @@ from langchain_core.embeddings import Embeddings
 from assistant.answer import Answer
 from assistant.compose import Draft, compose
 from assistant.corpus import Corpus
-from assistant.evidence import value_span
+from assistant.evidence import value_in
 from assistant.followup import rewrite
 from assistant.question import Analysis, analyze, preference
 from assistant.retrieval import Filters, HybridRetriever, Passage, Preference, Searcher, with_reserved
-from assistant.units import Unit
 from hfa_settings import Settings
 from ingest.vocabulary import Vocabulary
 
@@ -53,7 +52,7 @@ def _holding(analysis: Analysis) -> Preference | None:
     """Prefer passages holding an amount when one is asked ("hvad koster det"): costs stand under other words."""
     if analysis.value_kind != "amount":
         return None
-    return lambda chunk: int(value_span("amount", Unit(chunk, "block", ((0, len(chunk.text)),))) is not None)
+    return lambda chunk: int(value_in("amount", chunk.text) is not None)
 
 
 class Assistant:

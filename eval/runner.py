@@ -10,8 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from langchain_core.embeddings import Embeddings
-
 from assistant.answer import Answer, passage_json
 from assistant.service import Assistant
 from eval.gold import GoldItem
@@ -33,28 +31,6 @@ class Failure:
     item_id: str
     cluster: str
     detail: str
-
-
-class LastQueryEmbeddings(Embeddings):
-    """Reuses the embedding of the query just embedded.
-
-    Scoring the top-10 ranking right after answering then costs no second
-    embedding, while every answer's own latency still includes its embedding.
-    """
-
-    def __init__(self, inner: Embeddings) -> None:
-        self.inner = inner
-        self._last: tuple[str, list[float]] | None = None
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        """Embed passages with the wrapped embedder."""
-        return self.inner.embed_documents(texts)
-
-    def embed_query(self, text: str) -> list[float]:
-        """Embed a query, or return the previous query's vector when it is the same text."""
-        if self._last is None or self._last[0] != text:
-            self._last = (text, self.inner.embed_query(text))
-        return self._last[1]
 
 
 class Conversations:

