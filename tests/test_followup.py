@@ -136,6 +136,16 @@ def test_a_turn_with_history_answers_the_rewritten_question(assistant):
     assert fresh.searched == "Hvor længe varer den?"
 
 
+@pytest.mark.slow
+def test_hvad_med_a_municipality_answers_from_its_own_documents(assistant):
+    # The national manual describes CTI's target group too, but the user asked how Aarhus describes it.
+    first = assistant.answer("Hvem er målgruppen for CTI?")
+    second = assistant.answer("Hvad med Aarhus – hvordan beskriver de den?", history=[first])
+    assert not second.refused
+    assert second.citations[0].chunk.doc_id == "aarhus-slides"
+    assert "9 måneder" in second.text
+
+
 def test_det_before_a_preposition_or_at_the_end_refers_back(vocabulary):
     assert (
         rewrite("hvornår trådte det i kraft", [("hvad er 85a", "")], vocabulary) == "hvornår trådte det i kraft (85a)?"
