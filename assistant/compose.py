@@ -65,7 +65,7 @@ def _answer_form(
         found = best_list(analysis, scored, corpus, settings, passages)
         if found and analysis.ordinal is not None:
             # "det første kerneprincip" → that item of the list, with the list's heading.
-            item = _numbered(found[1], analysis.ordinal)
+            item = _numbered(*found, analysis.ordinal)
             if item:
                 return _listed(found[0], [_with_text(item, settings)], passages)
         elif found:
@@ -171,7 +171,12 @@ def _small_number(word: str) -> bool:
 
 
 def _expected_count(analysis: Analysis) -> int | None:
-    for word in analysis.question.lower().split():
+    return _announced(analysis.question)
+
+
+def _announced(text: str) -> int | None:
+    """The first small count a text names ("otte kerneprincipper", "8 faser"), spelled or in digits."""
+    for word in re.findall(r"\w+", text.lower()):
         if word in NUMBER_WORDS:
             return NUMBER_WORDS[word]
         if _small_number(word):
@@ -243,19 +248,23 @@ def _with_text(item: Unit, settings: Settings) -> Unit:
     return next((u for u in with_text if item.spans[0] in u.spans), item)
 
 
-def _numbered(items: Sequence[Unit], ordinal: int) -> Unit | None:
+def _numbered(head: Unit | None, items: Sequence[Unit], ordinal: int) -> Unit | None:
     """The item numbered ``ordinal`` ("1. Fase", "Fase 1", "2.1."), else the ordinal-th (-1: the last).
 
     An item that carries the number itself is the one meant, even when the list
     opens with an unnumbered item ("Kontaktskabelsesperiode" before "1. Fase").
+    Numbered items without that number are counted by position only when their
+    introduction announces exactly as many ("ni principper:" over items 5–13,
+    numbered on from an earlier list); otherwise the list in hand is not whole.
     """
     if ordinal > 0:
         own = re.compile(rf"^(?:\d+\.)*{ordinal}\.\s|^\w+\s{ordinal}\b")
         for item in items:
             if own.search(item.text):
                 return item
-        if sum(bool(NUMBERED.match(item.text)) for item in items) * 2 > len(items):
-            return None  # numbered items without that number: the list in hand is not the whole list
+        numbered = sum(bool(NUMBERED.match(item.text)) for item in items) * 2 > len(items)
+        if numbered and (head is None or _announced(head.text) != len(items)):
+            return None
     index = ordinal - 1 if ordinal > 0 else ordinal
     return items[index] if -len(items) <= index < len(items) else None
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.question import ORDINALS
 from ingest.text import STOPWORDS
 from ingest.vocabulary import Vocabulary
 
@@ -40,6 +41,7 @@ _SHORT_WORDS = 4
 _RULE_SUBJECT = re.compile(r"§*\s?\b\d+\s?[a-z]?\b")
 _RULE_REFERENCE = re.compile(rf"§|{_RULE_SUBJECT.pattern}")
 _CARRIED_WORDS = 6
+_STEM = 4
 _FILLER = re.compile(r"\b(?:og|and|kommune|kommunes|municipality|så|then)\b|[,\s–-]", re.IGNORECASE)
 
 
@@ -66,12 +68,32 @@ def entities(text: str, vocabulary: Vocabulary) -> dict[str, list[str]]:
     return found
 
 
-def _is_elliptical(question: str, named: dict[str, list[str]]) -> bool:
+def _is_elliptical(question: str, previous: str, named: dict[str, list[str]]) -> bool:
     if _CONNECTIVE.match(question):
         return True
     if named or _RULE_REFERENCE.search(question):  # "klagefrist 85a?" names its own subject
         return False
-    return bool(_REFERRING.search(question)) or len(question.split()) <= _SHORT_WORDS
+    return bool(_REFERRING.search(question)) or len(question.split()) <= _SHORT_WORDS or _narrows(question, previous)
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[^\W\d_][\w-]+", text.lower()) if w not in STOPWORDS and len(w) > 2]
+
+
+def _narrows(question: str, previous: str) -> bool:
+    """Whether the question only narrows the previous one: its every word is one of it, or an ordinal.
+
+    "Hvad er det første princip?" after "Hvor mange principper har de nationale retningslinjer?"
+    asks about the same principles.
+    """
+    words = [w for w in _content_words(question) if w not in ORDINALS]
+    earlier = _content_words(previous)
+    return bool(words) and all(any(_same_stem(w, e) for e in earlier) for w in words)
+
+
+def _same_stem(word: str, other: str) -> bool:
+    shorter, longer = sorted((word, other), key=len)
+    return longer.startswith(shorter[: max(_STEM, len(shorter) - 2)])
 
 
 def _swapped(question: str, vocabulary: Vocabulary) -> dict[str, list[str]] | None:
@@ -114,7 +136,7 @@ def rewrite(question: str, history: Sequence[Exchange], vocabulary: Vocabulary) 
         return question
     previous, previous_answer = turns[-1]
     named = entities(question, vocabulary)
-    if not _is_elliptical(question, named):
+    if not _is_elliptical(question, previous, named):
         return question
     before = entities(previous, vocabulary)
     for kind, names in entities(previous_answer, vocabulary).items():

@@ -2,6 +2,7 @@
 
 import pytest
 
+from assistant.compose import _numbered, bullet_runs
 from assistant.extractive import coverage, term_match
 from assistant.question import analyze
 from assistant.retrieval import Filters
@@ -84,10 +85,24 @@ def test_an_ordinal_question_gets_that_item_of_the_list(assistant, question: str
     _assert_verbatim(answer)
 
 
-def test_an_ordinal_the_list_at_hand_does_not_number_is_not_guessed(assistant) -> None:
-    # The nine principles stand in two runs; the run found (5.-9.) has no "2.", so its second item is not it.
+def test_an_ordinal_counts_a_list_numbered_on_from_another_by_position(assistant) -> None:
+    # The manual numbers the nine principles 5.-13., on from an earlier list; its intro announces nine.
     answer = assistant.answer("hvad er det andet princip i de nationale retningslinjer")
-    assert "- 6." not in answer.text
+    items = [line for line in answer.text.splitlines() if line.startswith("- ")]
+    assert items and items[0].startswith("- 6. Tilgængelig og tværgående rådgivning")
+    _assert_verbatim(answer)
+
+
+def test_an_ordinal_is_not_guessed_from_part_of_a_numbered_list(assistant) -> None:
+    key = (
+        "hf-manual",
+        "3. Implementering af Housing First-tilgangen › 3.2. De nationale retningslinjer for indsatsen mod hjemløshed",
+    )
+    head, items = next(run for run in bullet_runs(assistant.corpus, key, 20) if len(run[1]) == 9)
+    assert _numbered(head, items, 2) is items[1]
+    # Without the first items the run no longer matches the announced "ni": its second item is not the second.
+    assert _numbered(head, items[3:], 2) is None
+    assert _numbered(None, items, 2) is None
 
 
 def test_a_section_question_is_answered_with_the_heading(assistant) -> None:

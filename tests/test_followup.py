@@ -136,6 +136,14 @@ def test_a_turn_with_history_answers_the_rewritten_question(assistant):
     assert fresh.searched == "Hvor længe varer den?"
 
 
+def test_a_question_that_only_narrows_the_previous_one_carries_its_subject(vocabulary):
+    previous = "Hvor mange principper for god praksis har de nationale retningslinjer?"
+    rewritten = rewrite("Hvad er det første princip?", [(previous, "")], vocabulary)
+    assert "nationale" in rewritten and "retningslinjer" in rewritten
+    # A word the previous question did not use makes it a question of its own.
+    assert rewrite("Hvad er det første kerneprincip?", [(previous, "")], vocabulary) == "Hvad er det første kerneprincip?"
+
+
 @pytest.mark.slow
 def test_hvad_med_a_municipality_answers_from_its_own_documents(assistant):
     # The national manual describes CTI's target group too, but the user asked how Aarhus describes it.
