@@ -141,7 +141,9 @@ def test_a_question_that_only_narrows_the_previous_one_carries_its_subject(vocab
     rewritten = rewrite("Hvad er det første princip?", [(previous, "")], vocabulary)
     assert "nationale" in rewritten and "retningslinjer" in rewritten
     # A word the previous question did not use makes it a question of its own.
-    assert rewrite("Hvad er det første kerneprincip?", [(previous, "")], vocabulary) == "Hvad er det første kerneprincip?"
+    assert (
+        rewrite("Hvad er det første kerneprincip?", [(previous, "")], vocabulary) == "Hvad er det første kerneprincip?"
+    )
 
 
 @pytest.mark.slow
