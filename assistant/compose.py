@@ -25,10 +25,10 @@ from assistant.comparison import compare
 from assistant.corpus import Corpus
 from assistant.drafting import Draft, Numbering, shown
 from assistant.evidence import evidence, sufficient, value_span
-from assistant.extractive import ScoredUnit, coverage, score_units, select_units, term_match
-from assistant.question import NUMBER_WORDS, ORDINALS, Analysis
+from assistant.extractive import ScoredUnit, coverage, overlapping, score_units, select_units, term_match
+from assistant.question import MEANING_CUE, NUMBER_WORDS, ORDINALS, Analysis
 from assistant.retrieval import Passage
-from assistant.units import Unit, bullets, chunk_units, heading_span
+from assistant.units import Unit, bullets, chunk_units, continued, heading_span
 from hfa_settings import Settings
 from ingest.documents import Chunk
 from ingest.text import terms
@@ -38,6 +38,8 @@ NUMBER_TERMS = frozenset(terms(" ".join(NUMBER_WORDS)))
 ORDINAL_TERMS = frozenset(terms(" ".join(ORDINALS)))
 CONTENTS_CUE = re.compile(r"\b(indeholder|indhold|contains?|what is in)\b", re.I)
 SECTION_TERMS = frozenset(terms("afsnit afsnittet kapitel kapitlet section chapter manual manualen"))
+# Questions answered with an explanation, whose lead sentence comes with the one after it.
+EXPLAINED_KINDS = ("definition", "open", "rule")
 NUMBERED = re.compile(r"^(?:\d+\.)+\s|^\w+\s\d+\b")
 
 
@@ -70,7 +72,9 @@ def _answer_form(
                 return _listed(found[0], [_with_text(item, settings)], passages)
         elif found:
             return _listed(*found, passages)
-    chosen = _about_the_value(analysis, select_units(scored, settings))
+    chosen = _answering_more(analysis, _about_the_value(analysis, select_units(scored, settings)), settings)
+    if chosen and (analysis.kind in EXPLAINED_KINDS or MEANING_CUE.search(analysis.question)):
+        chosen = _explained(chosen)
     numbering = Numbering(passages)
     lines = []
     if analysis.value_kind:
@@ -81,6 +85,34 @@ def _answer_form(
         lines.append(f"{shown(s.unit)} [{numbering.cite(s.unit)}]")
     kind = "value" if analysis.value_kind and len(lines) > len(chosen) else analysis.kind
     return numbering.draft("\n".join(lines), kind if kind != "list" else "open")
+
+
+def _answering_more(analysis: Analysis, chosen: Sequence[ScoredUnit], settings: Settings) -> list[ScoredUnit]:
+    """The chosen units less those from another passage that add no question term the ones before them lack.
+
+    Such a unit says the lead's words again from elsewhere: one more citation to
+    check that does not answer any more of the question.
+    """
+    kept: list[ScoredUnit] = []
+    covered: set[str] = set()
+    for s in chosen:
+        named = {t for t in analysis.terms if term_match(t, s.terms, settings)}
+        beside = any(k.unit.chunk.chunk_id == s.unit.chunk.chunk_id for k in kept)
+        if not kept or beside or named - covered:
+            kept.append(s)
+            covered |= named
+    return kept
+
+
+def _explained(chosen: Sequence[ScoredUnit]) -> list[ScoredUnit]:
+    """The lead with the next sentence of its paragraph, which often says what the lead only names.
+
+    "… kræver en mental omstilling hos de fagprofessionelle" is followed by "En
+    omstilling væk fra …": the explanation asked for.
+    """
+    lead = replace(chosen[0], unit=continued(chosen[0].unit))
+    rest = [s for s in chosen[1:] if not overlapping(s.unit, lead.unit)]
+    return [lead, *rest]
 
 
 def _about_the_value(analysis: Analysis, chosen: Sequence[ScoredUnit]) -> list[ScoredUnit]:

@@ -95,7 +95,7 @@ def score_units(
 
 def _near_duplicate(candidate: ScoredUnit, chosen: list[ScoredUnit], overlap: float) -> bool:
     for other in chosen:
-        if other.unit.chunk.chunk_id == candidate.unit.chunk.chunk_id and _overlaps(other.unit, candidate.unit):
+        if overlapping(other.unit, candidate.unit):
             return True
         union = candidate.terms | other.terms
         if union and len(candidate.terms & other.terms) / len(union) >= overlap:
@@ -103,8 +103,9 @@ def _near_duplicate(candidate: ScoredUnit, chosen: list[ScoredUnit], overlap: fl
     return False
 
 
-def _overlaps(a: Unit, b: Unit) -> bool:
-    return any(s1 < e2 and s2 < e1 for s1, e1 in a.spans for s2, e2 in b.spans)
+def overlapping(a: Unit, b: Unit) -> bool:
+    """Whether two units quote some of the same text."""
+    return a.chunk.chunk_id == b.chunk.chunk_id and any(s1 < e2 and s2 < e1 for s1, e1 in a.spans for s2, e2 in b.spans)
 
 
 def select_units(scored: Sequence[ScoredUnit], settings: Settings) -> list[ScoredUnit]:

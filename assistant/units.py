@@ -116,6 +116,20 @@ def bullets(text: str, following: list[tuple[int, int]]) -> Iterator[tuple[int, 
         yield bullet_text(text, start, end)
 
 
+def continued(unit: Unit) -> Unit:
+    """The unit with the next sentence of its paragraph, if one follows ("X betyder …. Det vil sige …")."""
+    if unit.kind not in ("sentence", "heading"):
+        return unit
+    text = unit.chunk.text
+    start, end = unit.spans[-1]
+    stop = text.find("\n", end)
+    stop = len(text) if stop < 0 else stop
+    following = sentence_spans(text[end:stop])
+    if not following:
+        return unit
+    return Unit(unit.chunk, unit.kind, (*unit.spans[:-1], (start, end + following[0][1])))
+
+
 def chunk_units(chunk: Chunk, max_list_items: int = 12) -> list[Unit]:
     """Every quotable unit of a chunk, in document order."""
     text = chunk.text

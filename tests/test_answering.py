@@ -362,3 +362,21 @@ def test_a_listed_noun_stays_a_term() -> None:
     analysis = analyze("hvilke faser har CTI", Vocabulary())
     assert "fas" in analysis.terms
     assert not {"hvilk", "hvilke"} & analysis.terms
+
+
+def test_sentences_from_other_passages_that_only_repeat_the_lead_are_left_out(assistant) -> None:
+    # Two other passages say "stabilisering af boligsituationen" again, answering nothing more.
+    answer = assistant.answer("Er det målet med Housing First at stabilisere borgerens boligsituation?")
+    assert "ikke målet med indsatsen" in answer.text
+    assert len({c.chunk.chunk_id for c in answer.citations}) == 1
+    _assert_verbatim(answer)
+
+
+def test_a_meaning_question_gets_the_sentence_that_explains_the_lead(assistant) -> None:
+    # The lead only names the "mentale omstilling"; the sentence after it says what it is.
+    answer = assistant.answer(
+        "Hvad menes der med, at Housing First også kræver en mental omstilling hos de fagprofessionelle?"
+    )
+    lead = answer.text.splitlines()[0]
+    assert "mental omstilling" in lead and "recovery-proces" in lead
+    _assert_verbatim(answer)
