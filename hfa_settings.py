@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     min_sentence_chars: int = Field(12, ge=1, le=200)
     # A unit holding the kind of value asked for ("hvor længe" → a duration) gains this much.
     value_weight: float = Field(0.3, ge=0.0, le=5.0)
+    # A section whose heading the question names ("formål med bostøtten" → "Formål") is quoted whole
+    # up to this length: a quality standard's label row, not a chapter.
+    row_max_chars: int = Field(700, ge=0, le=5000)
     # A unit from the documents of a municipality the question names gains this much: as much as full
     # coverage, so "hvad med Aarhus?" answers from Aarhus' documents whenever they hold the asked terms.
     scope_weight: float = Field(1.0, ge=0.0, le=5.0)

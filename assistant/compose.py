@@ -28,7 +28,7 @@ from assistant.evidence import evidence, sufficient, value_span
 from assistant.extractive import ScoredUnit, coverage, overlapping, score_units, select_units, term_match
 from assistant.question import MEANING_CUE, NUMBER_WORDS, ORDINALS, Analysis
 from assistant.retrieval import Passage
-from assistant.units import Unit, bullets, chunk_units, continued, heading_span
+from assistant.units import Unit, bullets, chunk_units, continued, heading_span, whole_section
 from hfa_settings import Settings
 from ingest.documents import Chunk
 from ingest.text import terms
@@ -74,7 +74,7 @@ def _answer_form(
             return _listed(*found, passages)
     chosen = _answering_more(analysis, _about_the_value(analysis, select_units(scored, settings)), settings)
     if chosen and (analysis.kind in EXPLAINED_KINDS or MEANING_CUE.search(analysis.question)):
-        chosen = _explained(chosen)
+        chosen = _explained(analysis, chosen, settings)
     numbering = Numbering(passages)
     lines = []
     if analysis.value_kind:
@@ -104,15 +104,25 @@ def _answering_more(analysis: Analysis, chosen: Sequence[ScoredUnit], settings: 
     return kept
 
 
-def _explained(chosen: Sequence[ScoredUnit]) -> list[ScoredUnit]:
+def _explained(analysis: Analysis, chosen: Sequence[ScoredUnit], settings: Settings) -> list[ScoredUnit]:
     """The lead with the next sentence of its paragraph, which often says what the lead only names.
 
     "… kræver en mental omstilling hos de fagprofessionelle" is followed by "En
     omstilling væk fra …": the explanation asked for.
     """
-    lead = replace(chosen[0], unit=continued(chosen[0].unit))
+    unit = chosen[0].unit
+    whole = whole_section(unit)
+    named = unit.kind == "heading" and _names_heading(analysis, unit.quotes()[-2], settings)
+    lead = replace(chosen[0], unit=whole if named and len(whole.text) <= settings.row_max_chars else continued(unit))
     rest = [s for s in chosen[1:] if not overlapping(s.unit, lead.unit)]
     return [lead, *rest]
+
+
+def _names_heading(analysis: Analysis, heading: str, settings: Settings) -> bool:
+    """Whether the question names at least half of a heading's terms ("formål med bostøtten" → "Formål")."""
+    heading_terms = terms(heading)
+    named = sum(any(term_match(q, frozenset([h]), settings) for q in analysis.terms) for h in heading_terms)
+    return bool(heading_terms) and named * 2 >= len(heading_terms)
 
 
 def _about_the_value(analysis: Analysis, chosen: Sequence[ScoredUnit]) -> list[ScoredUnit]:

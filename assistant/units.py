@@ -130,6 +130,14 @@ def continued(unit: Unit) -> Unit:
     return Unit(unit.chunk, unit.kind, (*unit.spans[:-1], (start, end + following[0][1])))
 
 
+def whole_section(unit: Unit) -> Unit:
+    """A heading unit with all the text under it in its chunk (a label row of a quality standard kept whole)."""
+    if unit.kind != "heading":
+        return unit
+    start = unit.spans[-1][0]
+    return Unit(unit.chunk, unit.kind, (*unit.spans[:-1], (start, len(unit.chunk.text.rstrip()))))
+
+
 def chunk_units(chunk: Chunk, max_list_items: int = 12) -> list[Unit]:
     """Every quotable unit of a chunk, in document order."""
     text = chunk.text

@@ -380,3 +380,15 @@ def test_a_meaning_question_gets_the_sentence_that_explains_the_lead(assistant) 
     lead = answer.text.splitlines()[0]
     assert "mental omstilling" in lead and "recovery-proces" in lead
     _assert_verbatim(answer)
+
+
+def test_a_label_row_the_question_names_is_quoted_whole(assistant) -> None:
+    # The quality standard's "Formål" row holds two sentences; the second says what the goal is.
+    answer = assistant.answer("formål med bostøtten i norddjurs")
+    lead = answer.text.splitlines()[0]
+    assert lead.startswith("Formål: Formålet med bostøtten")
+    assert "selvhjulpen" in lead
+    _assert_verbatim(answer)
+    # A manual section under a named heading is far longer than a row: only its opening is quoted.
+    long = assistant.answer("Hvad er formålet med ACT-metoden?").text.splitlines()[0]
+    assert len(long) <= assistant.settings.row_max_chars
