@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # A section whose heading the question names ("formål med bostøtten" → "Formål") is quoted whole
     # up to this length: a quality standard's label row, not a chapter.
     row_max_chars: int = Field(700, ge=0, le=5000)
+    # A sentence from another passage than the lead's that names no new question term stays only when it
+    # covers at least this share of what the lead covers (another wording of the answer, not a repeat).
+    alternative_share: float = fraction(0.6)
     # A unit from the documents of a municipality the question names gains this much: as much as full
     # coverage, so "hvad med Aarhus?" answers from Aarhus' documents whenever they hold the asked terms.
     scope_weight: float = Field(1.0, ge=0.0, le=5.0)

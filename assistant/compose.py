@@ -88,17 +88,20 @@ def _answer_form(
 
 
 def _answering_more(analysis: Analysis, chosen: Sequence[ScoredUnit], settings: Settings) -> list[ScoredUnit]:
-    """The chosen units less those from another passage that add no question term the ones before them lack.
+    """The chosen units less those from another passage that only repeat some of the lead's words.
 
-    Such a unit says the lead's words again from elsewhere: one more citation to
-    check that does not answer any more of the question.
+    A unit from another passage stays when it names a question term the units
+    before it lack, or covers the question nearly as well as the lead (another
+    wording of the answer); otherwise it is one more citation to check that
+    answers nothing more.
     """
     kept: list[ScoredUnit] = []
     covered: set[str] = set()
     for s in chosen:
         named = {t for t in analysis.terms if term_match(t, s.terms, settings)}
         beside = any(k.unit.chunk.chunk_id == s.unit.chunk.chunk_id for k in kept)
-        if not kept or beside or named - covered:
+        alternative = bool(kept) and s.coverage >= settings.alternative_share * kept[0].coverage
+        if not kept or beside or alternative or named - covered:
             kept.append(s)
             covered |= named
     return kept
