@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     # The dense ranking's weight in the fusion, BM25's being 1.
     dense_weight: float = Field(1.0, ge=0.0, le=10.0)
     # Extractive answering: how sentences are scored (see assistant/extractive.py).
-    answer_max_sentences: int = Field(3, ge=1, le=20)
+    answer_max_sentences: int = Field(4, ge=1, le=20)
     answer_keep_share: float = fraction(0.6)
     compound_min_part: int = Field(4, ge=2, le=20)
     compound_credit: float = fraction(0.6)
@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     row_max_chars: int = Field(700, ge=0, le=5000)
     # A sentence from another passage than the lead's that names no new question term stays only when it
     # covers at least this share of what the lead covers (another wording of the answer, not a repeat).
-    alternative_share: float = fraction(0.6)
+    alternative_share: float = fraction(0.9)
     # A unit from the documents of a municipality the question names gains this much: as much as full
     # coverage, so "hvad med Aarhus?" answers from Aarhus' documents whenever they hold the asked terms.
     scope_weight: float = Field(1.0, ge=0.0, le=5.0)
