@@ -215,10 +215,6 @@ def _small_number(word: str) -> bool:
     return word.isdigit() and int(word) < 30
 
 
-def _expected_count(analysis: Analysis) -> int | None:
-    return _announced(analysis.question)
-
-
 def _announced(text: str) -> int | None:
     """The first small count a text names ("otte kerneprincipper", "8 faser"), spelled or in digits."""
     for word in re.findall(r"\w+", text.lower()):
@@ -243,7 +239,7 @@ def best_list(
     passages: Sequence[Passage],
 ) -> tuple[Unit | None, list[Unit]] | None:
     """The list the question is about (its heading or intro, and its items), from the sections of the best passages."""
-    expected = _expected_count(analysis)
+    expected = _announced(analysis.question)
     best = max((s.coverage for s in scored), default=0.0)
     # "otte" is answered by eight items and "første" by the first: the words themselves are not looked for.
     asked = frozenset(t for t in analysis.terms - NUMBER_TERMS - ORDINAL_TERMS if not _small_number(t))

@@ -77,7 +77,8 @@ def _is_elliptical(question: str, previous: str, named: dict[str, list[str]]) ->
 
 
 def _content_words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[^\W\d_][\w-]+", text.lower()) if w not in STOPWORDS and len(w) > 2]
+    """The words of a text that say what it is about (no stopwords, no short words), as written."""
+    return [w for w in re.findall(r"[^\W\d_][\w-]+", text) if w.lower() not in STOPWORDS and len(w) > 2]
 
 
 def _narrows(question: str, previous: str) -> bool:
@@ -86,8 +87,8 @@ def _narrows(question: str, previous: str) -> bool:
     "Hvad er det første princip?" after "Hvor mange principper har de nationale retningslinjer?"
     asks about the same principles.
     """
-    words = [w for w in _content_words(question) if w not in ORDINALS]
-    earlier = _content_words(previous)
+    words = [w.lower() for w in _content_words(question) if w.lower() not in ORDINALS]
+    earlier = [w.lower() for w in _content_words(previous)]
     return bool(words) and all(any(_same_stem(w, e) for e in earlier) for w in words)
 
 
@@ -119,7 +120,7 @@ def _with_context(question: str, context: list[str]) -> str:
 def _subject_words(previous: str, question: str) -> list[str]:
     """The previous question's content words that the follow-up does not repeat."""
     asked = {w.lower() for w in re.findall(r"\w+", question)}
-    words = [w for w in re.findall(r"[^\W\d_][\w-]+", previous) if w.lower() not in STOPWORDS | asked and len(w) > 2]
+    words = [w for w in _content_words(previous) if w.lower() not in asked]
     rules = [" ".join(m.group(0).split()) for m in _RULE_SUBJECT.finditer(previous)]  # "hvad er 85a" → 85a
     return list(dict.fromkeys(rules + words))[:_CARRIED_WORDS]
 

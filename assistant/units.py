@@ -121,21 +121,22 @@ def continued(unit: Unit) -> Unit:
     if unit.kind not in ("sentence", "heading"):
         return unit
     text = unit.chunk.text
-    start, end = unit.spans[-1]
+    end = unit.spans[-1][1]
     stop = text.find("\n", end)
     stop = len(text) if stop < 0 else stop
     following = sentence_spans(text[end:stop])
-    if not following:
-        return unit
-    return Unit(unit.chunk, unit.kind, (*unit.spans[:-1], (start, end + following[0][1])))
+    return _extended(unit, end + following[0][1]) if following else unit
 
 
 def whole_section(unit: Unit) -> Unit:
     """A heading unit with all the text under it in its chunk (a label row of a quality standard kept whole)."""
-    if unit.kind != "heading":
-        return unit
+    return _extended(unit, len(unit.chunk.text.rstrip())) if unit.kind == "heading" else unit
+
+
+def _extended(unit: Unit, end: int) -> Unit:
+    """The unit with its last span running on to ``end``."""
     start = unit.spans[-1][0]
-    return Unit(unit.chunk, unit.kind, (*unit.spans[:-1], (start, len(unit.chunk.text.rstrip()))))
+    return Unit(unit.chunk, unit.kind, (*unit.spans[:-1], (start, end)))
 
 
 def chunk_units(chunk: Chunk, max_list_items: int = 12) -> list[Unit]:
