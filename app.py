@@ -16,10 +16,11 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from assistant.answer import NOT_DESCRIBED, Answer, source_label
+from assistant.answering.outcome import NEAREST
+from assistant.answering.question import analyze
 from assistant.comparison import method_names
 from assistant.feedback import FeedbackError, feedback_path, record
 from assistant.logs import configure_logging, log_path
-from assistant.question import analyze
 from assistant.retrieval import Filters
 from assistant.scopes import differences, sides, without_municipalities
 from assistant.service import Assistant
@@ -52,7 +53,6 @@ MODE_NAMES = {
     "openai": "Sprogmodel (OpenAI-kompatibel)",
 }
 ERROR_TEXT = "Der skete en fejl, da svaret skulle findes. Prøv igen, eller formulér spørgsmålet anderledes."
-NEAREST_SHOWN = 3
 COMPARE_PAGE = "app_pages/compare.py"
 log = logging.getLogger("app")
 
@@ -129,6 +129,21 @@ def source_card(label: str, chunk: Chunk, spans: list[tuple[int, int]], scope_na
         st.markdown(highlighted(chunk, spans), unsafe_allow_html=True)
 
 
+def nearest_quotes(answer: Answer, assistant: Assistant) -> None:
+    """The nearest the sources say, open: each passage named by section and document, its sentence marked."""
+    st.markdown(html_block(html.escape(answer.text.splitlines()[0]), "hfa-nearest-lead"), unsafe_allow_html=True)
+    for n, chunk in answer.sources():
+        spans = [(c.start, c.end) for c in answer.citations if c.n == n]
+        where = " · ".join(d for d in (chunk.section, chunk.title, assistant.vocabulary.scope_name(chunk)) if d)
+        page = f", s. {chunk.page}" if chunk.page else ""
+        st.markdown(
+            html_block(f"<b>[{n}] {html.escape(where + page)}</b>", "hfa-nearest-source") + highlighted(chunk, spans),
+            unsafe_allow_html=True,
+        )
+    for notice in answer.notices:
+        st.caption(plain(notice))
+
+
 def comparison_table(answer: Answer) -> None:
     """A comparison as a table: one row per aspect, each cell its cited quote with the marker."""
     table = answer.table
@@ -193,6 +208,9 @@ def show_answer(answer: Answer, assistant: Assistant) -> None:
             icon=":material/table_view:",
             query_params={"metode": list(answer.table.columns)},
         )
+    elif answer.outcome == NEAREST:
+        nearest_quotes(answer, assistant)
+        return
     else:
         st.markdown(answer_html(answer.text), unsafe_allow_html=True)
         if not answer.refused:
@@ -204,10 +222,6 @@ def show_answer(answer: Answer, assistant: Assistant) -> None:
     for n, chunk in answer.sources():
         spans = [(c.start, c.end) for c in answer.citations if c.n == n]
         source_card(f"[{n}]", chunk, spans, assistant.vocabulary.scope_name(chunk))
-    if answer.refused and answer.passages:
-        st.caption("Nærmeste passager:")
-        for passage in answer.passages[:NEAREST_SHOWN]:
-            source_card("·", passage.chunk, [], assistant.vocabulary.scope_name(passage.chunk))
 
 
 def feedback_widget(turn: Turn, key: str, settings: Settings) -> None:

@@ -78,7 +78,10 @@ class Answer:
     ``question`` is what the user typed; ``searched`` the standalone question
     that was answered (a follow-up rewritten with its context). ``kind`` is the
     form of the answer: ``list``, ``comparison``, ``value``, ``rule``,
-    ``definition`` or ``open``; ``refusal`` when the sources are silent.
+    ``definition``, ``open``, ``nearest`` (quotes the sources say nearest) or
+    ``refusal`` (not covered). ``outcome`` is ``answer``, ``nearest`` or
+    ``not_covered`` (then ``refused``); ``confidence`` the calibrated
+    probability that an answer from these sources is right.
     """
 
     question: str
@@ -95,8 +98,8 @@ class Answer:
     # answer was replaced by the extractive one (None when it was not).
     unsupported_sentences: tuple[str, ...] = ()
     fallback_reason: str | None = None
-    # The refusal signal (assistant/evidence.py); None when a hard rule refused.
-    evidence: float | None = None
+    outcome: str = "answer"
+    confidence: float | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def sources(self) -> list[tuple[int, Chunk]]:
@@ -123,7 +126,8 @@ class Answer:
             "mode": self.mode,
             "unsupported_sentences": list(self.unsupported_sentences),
             "fallback_reason": self.fallback_reason,
-            "evidence": None if self.evidence is None else round(self.evidence, 4),
+            "outcome": self.outcome,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
             "notices": list(self.notices),
             "citations": [c.to_json() for c in self.citations],
             "by_scope": self.by_scope,
@@ -186,9 +190,8 @@ def format_text(answer: Answer) -> str:
     if table:
         lines += [*table, ""]
     lines += [f"[{n}] {source_label(chunk)}" for n, chunk in answer.sources()]
-    if answer.refused and answer.passages:
-        lines.append("Nærmeste passager:")
-        lines += [f"  - {source_label(p.chunk)}" for p in answer.passages[:3]]
     lines += answer.notices
     lines += [f"Uden støtte i kilderne: {s}" for s in answer.unsupported_sentences]
+    if answer.confidence is not None and not answer.refused:
+        lines.append(f"Sikkerhed: {answer.confidence:.0%}")
     return "\n".join(lines).rstrip()

@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.answer import Citation, source_label
-from assistant.extractive import term_match
-from assistant.question import NUMBER_WORDS as SPOKEN_NUMBERS
+from assistant.answering.matching import term_match
+from assistant.answering.question import NUMBER_WORDS as SPOKEN_NUMBERS
 from assistant.retrieval import Passage
 from hfa_settings import Settings
 from ingest.documents import Chunk

@@ -1,4 +1,4 @@
-"""The ``hfa chat`` conversation loop and ``hfa feedback`` listing/export."""
+"""The ``hfa chat`` conversation loop and ``hfa feedback`` listing/export (also as gold candidates)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from pathlib import Path
 import click
 
 from assistant.answer import Answer, format_text
-from assistant.feedback import FeedbackError, feedback_path, list_feedback
+from assistant.feedback import (
+    FeedbackError,
+    export_gold_candidates,
+    feedback_path,
+    gold_candidates,
+    list_feedback,
+)
 from assistant.retrieval import Filters
 from hfa_settings import LLM_BACKENDS, Settings
 from ingest.index import IndexProblem
@@ -75,9 +81,35 @@ def chat(
 
 @click.command()
 @click.option("--export", "export", type=click.Path(dir_okay=False, path_type=Path), help="Gem som JSON Lines.")
+@click.option(
+    "--to-gold",
+    "to_gold",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Skriv tommel ned som kandidater til guldsættet (YAML som eval/gold.yaml).",
+)
+@click.option("--all", "include_exported", is_flag=True, help="Med --to-gold: også feedback, der er skrevet ud før.")
+@click.option("--force", is_flag=True, help="Med --to-gold: overskriv filen, hvis den findes.")
 @click.pass_obj
-def feedback(settings: Settings, export: Path | None) -> None:
-    """Vis brugernes feedback på svarene (eller gem den med --export FIL.jsonl)."""
+def feedback(
+    settings: Settings, export: Path | None, to_gold: Path | None, include_exported: bool, force: bool
+) -> None:
+    """Vis brugernes feedback på svarene (eller gem den med --export FIL.jsonl).
+
+    Med --to-gold FIL.yaml skrives hvert tommel ned (ældste først) som en kandidat til
+    guldsættet, som en underviser kan nøgle og flytte til eval/gold.yaml. Feedback, der er
+    skrevet ud, springes over næste gang (medmindre --all).
+
+    \b
+    Eksempel:
+      hfa feedback --to-gold kandidater.yaml
+    """
+    if (include_exported or force) and not to_gold:
+        raise click.UsageError("--all og --force bruges kun sammen med --to-gold.")
+    if export and to_gold:
+        raise click.UsageError("Brug enten --export eller --to-gold, ikke begge.")
+    if to_gold:
+        _write_gold_candidates(settings, to_gold, include_exported, force)
+        return
     try:
         rows = list_feedback(feedback_path(settings.data_dir))
     except FeedbackError as exc:
@@ -97,3 +129,38 @@ def feedback(settings: Settings, export: Path | None) -> None:
         click.echo(f"{row['created']} {mark} {row['question']}{comment}")
     helpful = sum(row["helpful"] for row in rows)
     click.echo(f"I alt {len(rows)}: {helpful} op, {len(rows) - helpful} ned.")
+
+
+def _write_gold_candidates(settings: Settings, target: Path, include_exported: bool, force: bool) -> None:
+    """``hfa feedback --to-gold``: write the thumbs-down feedback as gold candidates and say what to do next."""
+    try:
+        written = export_gold_candidates(feedback_path(settings.data_dir), target, include_exported, force)
+    except FileExistsError as exc:
+        raise click.ClickException(
+            f"{target} findes allerede og er ikke ændret. Vælg et andet filnavn, eller brug --force for at overskrive."
+        ) from exc
+    except FeedbackError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(
+            f"Kunne ikke skrive {target} ({exc}). Findes mappen, og må du skrive i den?"
+        ) from exc
+    if not written:
+        click.echo(_nothing_to_write(settings, include_exported))
+        return
+    noun = "kandidat" if written == 1 else "kandidater"
+    click.echo(f"Skrev {written} {noun} til guldsættet i {target}.")
+    click.echo(
+        "Nøgl dem sådan: udfyld evidence (doc_id og et ordret citat) og facts, sæt category, giv et rigtigt id, "
+        "og flyt dem til eval/gold.yaml."
+    )
+
+
+def _nothing_to_write(settings: Settings, include_exported: bool) -> str:
+    """Why ``--to-gold`` wrote no file: no thumbs-down at all, or all of it written out before."""
+    if include_exported or not gold_candidates(feedback_path(settings.data_dir), include_exported=True):
+        return "Der er ingen feedback med tommel ned endnu, så der er ikke skrevet nogen fil."
+    return (
+        "Al feedback med tommel ned er skrevet ud før, så der er ikke skrevet nogen fil "
+        "(brug --all for at skrive den ud igen)."
+    )

@@ -22,10 +22,11 @@ from functools import lru_cache
 from typing import Any
 
 from assistant.answer import NOT_DESCRIBED, Citation, Table, numbered_sources
+from assistant.answering.matching import coverage
+from assistant.answering.question import Analysis, analyze
+from assistant.answering.scoring import ScoredUnit, lexical_units, select_units
 from assistant.corpus import SEPARATOR, Corpus, SectionKey
 from assistant.drafting import Draft, Numbering, shown
-from assistant.extractive import ScoredUnit, coverage, score_units, select_units
-from assistant.question import Analysis, analyze
 from assistant.retrieval import Filters, Passage
 from assistant.units import BULLET, Unit, chunk_units, is_fragment
 from hfa_settings import Settings
@@ -373,9 +374,10 @@ def _quote(numbering: Numbering, units: Iterable[Unit]) -> Cell:
 def aspect_units(aspect: Aspect, corpus: Corpus, settings: Settings, scopes: Sequence[str]) -> list[ScoredUnit]:
     """The units of the passages retrieved for an aspect that cover enough of it, best first.
 
-    The aspect's words are searched and scored like a question (with the kind
-    of value they ask for). A unit covers the aspect by its own words, or by
-    its section's heading ("4.4.1. ICM-metodens formål og værdigrundlag" covers
+    The aspect's words are searched, and units are ranked by their share of
+    them (an aspect is a row of words, not a question the answer model knows).
+    A unit covers the aspect by its own words, or by its section's heading
+    ("4.4.1. ICM-metodens formål og værdigrundlag" covers
     "formål" for every sentence under it). Units cut off by a chunk boundary
     are left out.
     """
@@ -390,7 +392,7 @@ def aspect_units(aspect: Aspect, corpus: Corpus, settings: Settings, scopes: Seq
     }
     return [
         s
-        for s in score_units(analysis, passages, corpus, settings)
+        for s in lexical_units(analysis, passages, corpus, settings)
         if max(s.coverage, headed[s.unit.chunk.section]) >= settings.cell_min_coverage and not _cut_off(s.unit)
     ]
 

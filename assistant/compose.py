@@ -12,7 +12,8 @@
   date, amount, contact) verbatim from a cited unit, then the units;
 - otherwise the best units (sentences, heading with text, label blocks, lists).
 
-Whether to answer at all is decided by :mod:`assistant.evidence`.
+Whether to answer, show the nearest passages or say the sources are silent is
+decided by :mod:`assistant.answering.outcome`.
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from assistant.answering.matching import coverage, term_match
+from assistant.answering.model import AnswerModel, load_model
+from assistant.answering.outcome import NEAREST, NOT_COVERED, confidence, decide, nearest_units, silent
+from assistant.answering.question import MEANING_CUE, NUMBER_WORDS, ORDINALS, Analysis
+from assistant.answering.scoring import ScoredUnit, overlapping, score_units, select_units
+from assistant.answering.values import value_span
 from assistant.comparison import compare
 from assistant.corpus import Corpus
 from assistant.drafting import Draft, Numbering, shown
-from assistant.evidence import evidence, sufficient, value_span
-from assistant.extractive import ScoredUnit, coverage, overlapping, score_units, select_units, term_match
-from assistant.question import MEANING_CUE, NUMBER_WORDS, ORDINALS, Analysis
 from assistant.retrieval import Passage
 from assistant.units import Unit, bullets, chunk_units, continued, heading_span, whole_section
 from hfa_settings import Settings
@@ -43,18 +47,46 @@ EXPLAINED_KINDS = ("definition", "open", "rule")
 NUMBERED = re.compile(r"^(?:\d+\.)+\s|^\w+\s\d+\b")
 
 
-def compose(analysis: Analysis, passages: Sequence[Passage], corpus: Corpus, settings: Settings) -> Draft:
-    """The extractive answer to an analysed question from its retrieved passages."""
-    scored = score_units(analysis, passages, corpus, settings)
-    signal = evidence(analysis, scored, passages, settings)
-    if not sufficient(signal, settings):
-        return Draft("", (), tuple(passages), "refusal", refused=True, evidence=signal)
-    return replace(_answer_form(analysis, scored, passages, corpus, settings), evidence=signal)
+def compose(
+    analysis: Analysis,
+    passages: Sequence[Passage],
+    corpus: Corpus,
+    settings: Settings,
+    model: AnswerModel | None = None,
+) -> Draft:
+    """The extractive answer to an analysed question from its retrieved passages, with its outcome."""
+    if silent(analysis, passages, settings):
+        return Draft("", (), tuple(passages), "refusal", outcome=NOT_COVERED, confidence=0.0)
+    model = model or load_model()
+    scored = score_units(analysis, passages, corpus, settings, model)
+    draft = answer_draft(analysis, scored, passages, corpus, settings)
+    estimate = confidence(analysis, scored, passages, draft, model, settings)
+    if decide(estimate, settings) == NEAREST:
+        return replace(nearest_draft(draft, scored, settings), confidence=estimate)
+    return replace(draft, confidence=estimate)
 
 
-def _answer_form(
+def nearest_draft(draft: Draft, scored: Sequence[ScoredUnit], settings: Settings) -> Draft:
+    """What the sources say nearest, not claimed to answer.
+
+    The would-be answer's quotes, then the best unit of each of the best
+    passages it does not quote (a comparison table gives way to those units).
+    """
+    if draft.table is not None:
+        draft = Draft("", (), draft.passages, NEAREST)
+    numbering = Numbering.continuing(draft)
+    quoted = {c.chunk.chunk_id for c in draft.citations}
+    lines = [draft.text] if draft.text else []
+    for s in nearest_units(scored, settings):
+        if s.unit.chunk.chunk_id not in quoted:
+            lines.append(f"{shown(s.unit)} [{numbering.cite(s.unit)}]")
+    return replace(numbering.draft("\n".join(lines), NEAREST), outcome=NEAREST)
+
+
+def answer_draft(
     analysis: Analysis, scored: Sequence[ScoredUnit], passages: Sequence[Passage], corpus: Corpus, settings: Settings
 ) -> Draft:
+    """The answer in the form the question asks, from units already scored (also used while training)."""
     if analysis.kind == "comparison":
         draft = compare(analysis, passages, corpus, settings)
         if draft:
@@ -72,7 +104,7 @@ def _answer_form(
                 return _listed(found[0], [_with_text(item, settings)], passages)
         elif found:
             return _listed(*found, passages)
-    chosen = _answering_more(analysis, _about_the_value(analysis, select_units(scored, settings)), settings)
+    chosen = _about_the_value(analysis, select_units(scored, settings))
     if chosen and (analysis.kind in EXPLAINED_KINDS or MEANING_CUE.search(analysis.question)):
         chosen = _explained(analysis, chosen, settings)
     numbering = Numbering(passages)
@@ -85,26 +117,6 @@ def _answer_form(
         lines.append(f"{shown(s.unit)} [{numbering.cite(s.unit)}]")
     kind = "value" if analysis.value_kind and len(lines) > len(chosen) else analysis.kind
     return numbering.draft("\n".join(lines), kind if kind != "list" else "open")
-
-
-def _answering_more(analysis: Analysis, chosen: Sequence[ScoredUnit], settings: Settings) -> list[ScoredUnit]:
-    """The chosen units less those from another passage that only repeat some of the lead's words.
-
-    A unit from another passage stays when it names a question term the units
-    before it lack, or covers the question nearly as well as the lead (another
-    wording of the answer); otherwise it is one more citation to check that
-    answers nothing more.
-    """
-    kept: list[ScoredUnit] = []
-    covered: set[str] = set()
-    for s in chosen:
-        named = {t for t in analysis.terms if term_match(t, s.terms, settings)}
-        beside = any(k.unit.chunk.chunk_id == s.unit.chunk.chunk_id for k in kept)
-        alternative = bool(kept) and s.coverage >= settings.alternative_share * kept[0].coverage
-        if not kept or beside or alternative or named - covered:
-            kept.append(s)
-            covered |= named
-    return kept
 
 
 def _explained(analysis: Analysis, chosen: Sequence[ScoredUnit], settings: Settings) -> list[ScoredUnit]:

@@ -6,8 +6,13 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
 from assistant.retrieval import Filters, Passage, Searcher
+from assistant.units import Unit
 from ingest.documents import Chunk
+from ingest.span_vectors import SpanVectors
 from ingest.text import terms
 from ingest.vocabulary import Vocabulary
 
@@ -28,10 +33,19 @@ def inverse_document_frequencies(chunks: Iterable[Chunk]) -> dict[str, float]:
 class Corpus:
     """Sections in document order, their chunks and children, IDF weights and the vocabulary."""
 
-    def __init__(self, chunks: Iterable[Chunk], vocabulary: Vocabulary, searcher: Searcher) -> None:
+    def __init__(
+        self,
+        chunks: Iterable[Chunk],
+        vocabulary: Vocabulary,
+        searcher: Searcher,
+        span_vectors: SpanVectors | None = None,
+    ) -> None:
         ordered = sorted(chunks, key=lambda c: (c.doc_id, c.start))
         self.vocabulary = vocabulary
         self.searcher = searcher
+        self.span_vectors = span_vectors
+        # A searcher that embeds queries (ours) shares the question's vector; lexical baselines have none.
+        self._embeddings: Embeddings | None = getattr(searcher, "embeddings", None)
         self.idf = inverse_document_frequencies(ordered)
         self._sections: dict[SectionKey, list[Chunk]] = {}
         for chunk in ordered:
@@ -84,6 +98,21 @@ class Corpus:
     def scopes_of(self, municipalities: Iterable[str]) -> list[str]:
         """The scopes of the documents issued by the named municipalities."""
         return sorted({s for name in municipalities for s in self.vocabulary.municipalities.get(name, [])})
+
+    def query_vector(self, question: str) -> np.ndarray | None:
+        """The question's unit-length e5 vector (the one retrieval just computed), None without an embedder."""
+        if self._embeddings is None or self.span_vectors is None:
+            return None
+        vector = np.asarray(self._embeddings.embed_query(question), dtype=np.float32)
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm else None
+
+    def unit_similarity(self, unit: Unit, question_vector: np.ndarray | None) -> float | None:
+        """Cosine of the question and a unit's sentences (None when either vector is missing)."""
+        if question_vector is None or self.span_vectors is None:
+            return None
+        vector = self.span_vectors.unit_vector(unit.chunk.chunk_id, unit.spans)
+        return None if vector is None else float(vector @ question_vector)
 
     def search(self, question: str, k: int, filters: Filters | None = None) -> list[Passage]:
         """Retrieve passages (used for the cells of a comparison)."""

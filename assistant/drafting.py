@@ -12,15 +12,20 @@ from assistant.units import Unit
 
 @dataclass(frozen=True)
 class Draft:
-    """An extractive answer before notices: its text, citations and form (or a refusal)."""
+    """An extractive answer before notices: its text, citations, form, outcome and confidence.
+
+    ``outcome`` is ``answer``, ``nearest`` (the nearest the sources say, not
+    claimed to answer) or ``not_covered``; ``confidence`` the calibrated
+    probability that an answer from these sources is right (None: not estimated).
+    """
 
     text: str
     citations: tuple[Citation, ...]
     passages: tuple[Passage, ...]
     kind: str
     table: Table | None = None
-    refused: bool = False
-    evidence: float | None = None
+    outcome: str = "answer"
+    confidence: float | None = None
 
 
 class Numbering:
@@ -30,6 +35,15 @@ class Numbering:
         self.passages = list(passages)
         self.numbers: dict[str, int] = {}
         self.citations: list[Citation] = []
+
+    @classmethod
+    def continuing(cls, draft: Draft) -> Numbering:
+        """A numbering that goes on from a draft's: its sources keep their numbers, new ones follow."""
+        numbering = cls(draft.passages)
+        numbering.citations = list(draft.citations)
+        for citation in draft.citations:
+            numbering.numbers.setdefault(citation.chunk.chunk_id, citation.n)
+        return numbering
 
     def cite(self, unit: Unit) -> int:
         """Cite every span of a unit under its chunk's number; returns the number."""

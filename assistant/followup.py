@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.question import ORDINALS
+from assistant.answering.question import ORDINALS
 from ingest.text import STOPWORDS
 from ingest.vocabulary import Vocabulary
 

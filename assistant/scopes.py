@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answer import Answer, Citation
+from assistant.answering.question import NUMBER_WORDS as SPOKEN_NUMBERS
+from assistant.answering.values import VALUE_PATTERNS
 from assistant.comparison import CLOSING, MethodNames
 from assistant.comparison_export import danish_list
-from assistant.evidence import VALUE_PATTERNS
-from assistant.question import NUMBER_WORDS as SPOKEN_NUMBERS
 from ingest.vocabulary import NATIONAL, Vocabulary
 
 NATIONAL_NAME = "National vejledning"

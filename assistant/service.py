@@ -16,22 +16,24 @@ from dataclasses import replace
 from langchain_core.embeddings import Embeddings
 
 from assistant.answer import Answer
+from assistant.answering.outcome import ANSWER, NEAREST, NOT_COVERED
+from assistant.answering.question import Analysis, analyze, preference
+from assistant.answering.values import value_in
 from assistant.compose import Draft, compose
 from assistant.corpus import Corpus
-from assistant.evidence import value_in
 from assistant.followup import rewrite
-from assistant.question import Analysis, analyze, preference
 from assistant.retrieval import Filters, HybridRetriever, Passage, Preference, Searcher, with_reserved
 from hfa_settings import Settings
+from ingest.span_vectors import SpanVectors
 from ingest.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
 REFUSAL = (
     "Det kan jeg ikke finde et svar på i kilderne. "
-    "Dokumenterne ser ikke ud til at dække spørgsmålet, så jeg gætter ikke. "
-    "Se de nærmeste passager nedenfor, eller spørg din faglige leder."
+    "Dokumenterne dækker ikke spørgsmålet, så jeg gætter ikke. Spørg din faglige leder."
 )
+NEAREST_LEAD = "Kilderne svarer måske ikke direkte – det nærmeste, de siger:"
 EMPTY_QUESTION = "Skriv et spørgsmål."
 ENGLISH_NOTICE = "Kilderne er på dansk; svaret citerer dem på dansk."
 FILTER_NOTICE = "Søgningen var afgrænset af et filter; andre kilder kan svare anderledes."
@@ -58,17 +60,29 @@ def _holding(analysis: Analysis) -> Preference | None:
 class Assistant:
     """Retrieval plus answering over the built index."""
 
-    def __init__(self, settings: Settings, retriever: Searcher, vocabulary: Vocabulary | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: Searcher,
+        vocabulary: Vocabulary | None = None,
+        span_vectors: SpanVectors | None = None,
+    ) -> None:
         self.settings = settings
         self.retriever = retriever
         self.vocabulary = vocabulary or Vocabulary.from_chunks(retriever.catalog.chunks.values())
-        self.corpus = Corpus(retriever.catalog.chunks.values(), self.vocabulary, retriever)
+        self.corpus = Corpus(retriever.catalog.chunks.values(), self.vocabulary, retriever, span_vectors)
 
     @classmethod
     def open(cls, settings: Settings, embeddings: Embeddings | None = None) -> Assistant:
         """Open the index (raises IndexProblem with the fix when it is missing or stale)."""
         retriever = HybridRetriever.open(settings, embeddings)
-        return cls(settings, retriever, Vocabulary.load(settings.index_dir, retriever.catalog.chunks.values()))
+        chunks = retriever.catalog.chunks.values()
+        return cls(
+            settings,
+            retriever,
+            Vocabulary.load(settings.index_dir, chunks),
+            SpanVectors.load(settings.index_dir),
+        )
 
     def _truncate(self, question: str) -> tuple[str, list[str]]:
         question = " ".join(question.split())
@@ -79,9 +93,9 @@ class Assistant:
 
     def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         """The passages for a question (expanded with the corpus' own spelling of its words)."""
-        return self._search(analyze(question, self.vocabulary), k, filters)
+        return self.search(analyze(question, self.vocabulary), k, filters)
 
-    def _search(self, analysis: Analysis, k: int | None, filters: Filters | None) -> list[Passage]:
+    def search(self, analysis: Analysis, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         """The passages for an analysed question; a municipality it names keeps its best passages among them."""
         prefer = preference(analysis, self.vocabulary)
         passages = self.retriever.search(analysis.search_text, k, filters, prefer)
@@ -138,11 +152,11 @@ class Assistant:
             return Answer(question, EMPTY_QUESTION, True, kind="refusal", notices=tuple(notices))
         searched = self._standalone(text, history, settings)
         analysis = analyze(searched, self.vocabulary)
-        passages = self._search(analysis, k, filters)
+        passages = self.search(analysis, k, filters)
         retrieved = time.perf_counter()
         draft = compose(analysis, passages, self.corpus, settings)
         answer = self._extractive(text, searched, draft)
-        if settings.llm_backend != "extractive" and passages and not analysis.uncovered:
+        if settings.llm_backend != "extractive" and answer.outcome == ANSWER:
             from assistant.generation import generate
 
             answer = generate(answer, settings, on_token)
@@ -153,18 +167,28 @@ class Assistant:
 
     @staticmethod
     def _extractive(question: str, searched: str, draft: Draft) -> Answer:
-        if draft.refused:
+        if draft.outcome == NOT_COVERED:
             return Answer(
-                question, REFUSAL, True, (), draft.passages, searched, kind="refusal", evidence=draft.evidence
+                question,
+                REFUSAL,
+                True,
+                (),
+                draft.passages,
+                searched,
+                kind="refusal",
+                outcome=NOT_COVERED,
+                confidence=draft.confidence,
             )
+        text = f"{NEAREST_LEAD}\n{draft.text}" if draft.outcome == NEAREST else draft.text
         return Answer(
             question,
-            draft.text,
+            text,
             False,
             draft.citations,
             draft.passages,
             searched,
             kind=draft.kind,
             table=draft.table,
-            evidence=draft.evidence,
+            outcome=draft.outcome,
+            confidence=draft.confidence,
         )

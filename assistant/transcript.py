@@ -25,8 +25,4 @@ def to_markdown(answers: list[Answer], title: str = "Samtale med Housing First-a
             for n, chunk in answer.sources():
                 lines += [f"**[{n}]** {source_label(chunk)}", ""]
                 lines += [_quote(c.quote) + "\n" for c in answer.citations if c.n == n]
-        elif answer.refused and answer.passages:
-            lines += ["### Nærmeste passager", ""]
-            lines += [f"- {source_label(p.chunk)}" for p in answer.passages[:3]]
-            lines.append("")
     return "\n".join(lines).rstrip() + "\n"

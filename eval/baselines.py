@@ -132,7 +132,7 @@ def baseline_assistants(ours: Assistant) -> dict[str, Assistant]:
     hybrid = ours.retriever
     if not isinstance(hybrid, HybridRetriever):
         raise TypeError("Baselines bygges af vores hybride indeks.")
-    without_e5_similarity = settings.updated(min_similarity=0.0)
+    without_e5_similarity = settings.updated(retrieval_floor=0.0)
     tutorial = LangChainTutorialRetriever(tutorial_chunks(settings), minilm_embeddings(), settings.top_k)
     return {
         "langchain-tutorial": Assistant(without_e5_similarity, tutorial),

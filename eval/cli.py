@@ -31,6 +31,7 @@ DEFAULT_OUT = PROJECT_ROOT / "eval" / "reports"
 @click.option("--gate", is_flag=True, help="Afslut med fejl, hvis vores tal er under grænserne.")
 @click.option("--thresholds", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Grænsefil (TOML).")
 @click.option("--comparison", is_flag=True, help="Kun metodesammenligningen (eval/comparison_gold.yaml).")
+@click.option("--blind", is_flag=True, help="Også blindsættet (eval/blind*.yaml): scor det én gang, tun aldrig på det.")
 @click.pass_obj
 def eval_command(
     settings: Settings,
@@ -43,6 +44,7 @@ def eval_command(
     gate: bool,
     thresholds: Path | None,
     comparison: bool,
+    blind: bool,
 ) -> None:
     r"""Evaluer svarene mod guldsættet (eval/gold.yaml og eval/conversations.yaml).
 
@@ -55,6 +57,9 @@ def eval_command(
       hfa eval --mode ollama --no-baselines      # svar fra den indstillede sprogmodel
       hfa eval --comparison --gate               # kun metodesammenligningen (hfa compare)
 
+    Guldsættet er delt én gang i dev og test (eval/split.yaml): tabellen viser
+    dem side om side, og --gate læser test. Tun og træn kun på dev.
+
     Uden --category/--tag scores også metodesammenligningen (celle-nøjagtighed,
     tomme celler, 'Tilbydes i', tid for hele tabellen) mod eval/comparison_gold.yaml.
     """
@@ -63,13 +68,12 @@ def eval_command(
     from assistant.service import Assistant
     from eval import report as render
     from eval import runner
-    from eval.gold import load_all
     from ingest.embeddings import make_embeddings
     from ingest.index import IndexProblem
 
     items = [
         item
-        for item in load_all()
+        for item in _with_splits(blind)
         if (not category or item.category in category) and (not tag or set(tag) & set(item.tags))
     ]
     if not items:
@@ -91,7 +95,7 @@ def eval_command(
     report = runner.evaluate(systems, items, progress)
     regressions = runner.regressions(json.loads(compare.read_text(encoding="utf-8")), report) if compare else []
     paths = render.write(report, out_dir, regressions)
-    click.echo(render.text_table(render.table_rows(report)))
+    click.echo(render.text_table(split_columns(report)))
     if regressions:
         click.echo(f"\nRegressioner ({len(regressions)}):")
         click.echo("\n".join(f"  {line}" for line in regressions))
@@ -99,7 +103,7 @@ def eval_command(
     failed = _comparison(settings, gate, thresholds) if not (category or tag) else 0
     if gate:
         problems = runner.gate(
-            report["systems"][runner.OURS]["summary"]["alle"],
+            report["systems"][runner.OURS]["summary"][f"#{GATED_SPLIT}"],
             runner.load_thresholds(thresholds or runner.THRESHOLDS_FILE),
         )
         if problems:
@@ -109,6 +113,40 @@ def eval_command(
         if failed:
             sys.exit(1)
         click.echo("Gate: alle tal er inden for grænserne.")
+
+
+GATED_SPLIT = "test"
+
+
+def _with_splits(blind: bool) -> list:
+    """The gold items tagged with their split (``dev``/``test``), and the blind set's when asked."""
+    from dataclasses import replace
+
+    from eval.gold import EVAL_DIR, load_all
+    from eval.split import BLIND, split
+
+    items = load_all()
+    sides = split(items)
+    tagged = [replace(item, tags=(*item.tags, sides[item.id])) for item in items]
+    if blind:
+        extra = load_all(EVAL_DIR / "blind.yaml", EVAL_DIR / "blind_conversations.yaml")
+        tagged += [replace(item, tags=(*item.tags, BLIND)) for item in extra]
+    return tagged
+
+
+def split_columns(report: dict) -> list[list[str]]:
+    """Our system's table with one column per split (dev, test, blind) and all, then the other systems."""
+    from eval import report as render
+    from eval import runner
+
+    summary = report["systems"][runner.OURS]["summary"]
+    splits = [s for s in ("dev", "test", "blind") if f"#{s}" in summary]
+    columns = [render.table_rows(report, f"#{s}") for s in splits] + [render.table_rows(report)]
+    header = ["", *splits, *(f"alle: {name}" for name in report["systems"])]
+    rows = [header]
+    for i in range(1, len(columns[0])):
+        rows.append([columns[0][i][0], *(c[i][1] for c in columns[:-1]), *columns[-1][i][1:]])
+    return rows
 
 
 def _comparison(settings: Settings, gate: bool, thresholds: Path | None) -> int:

@@ -27,6 +27,9 @@ NDCG_K = 10
 MARKER = re.compile(r"\[(\d+)\]")
 MARKER_RUN = re.compile(r"(?:\s*\[\d+\])+")
 LATENCY_KEY = "total"
+ANSWER, NOT_COVERED = "answer", "not_covered"
+# An answer is right when it shows at least this share of the asked facts (training uses the same).
+RIGHT_SHARE = 0.5
 
 
 def normalise(text: str) -> str:
@@ -73,7 +76,10 @@ def ndcg(item: GoldItem, ranking: Sequence[Passage], k: int = NDCG_K) -> float:
 
 
 def fact_recall(item: GoldItem, answer: Mapping[str, Any]) -> float:
-    """Share of the item's facts found (case-insensitive) in the answer text."""
+    """Share of the item's facts found (case-insensitive) in the answer text: what the user sees.
+
+    A ``nearest`` outcome's text holds its quotes, so facts shown there count.
+    """
     text = normalise(answer["answer"]).casefold()
     return sum(normalise(f).casefold() in text for f in item.facts) / len(item.facts)
 
@@ -138,6 +144,11 @@ def groundedness(answer: Mapping[str, Any]) -> float | None:
     return grounded / len(units)
 
 
+def wrong(item: GoldItem, answer: Mapping[str, Any]) -> bool:
+    """An answer is wrong when its question is out of scope, or it shows less than half the asked facts."""
+    return item.out_of_scope or fact_recall(item, answer) < RIGHT_SHARE
+
+
 def context_chars(answer: Mapping[str, Any]) -> int:
     """Characters of passage text the answer was drawn from."""
     return sum(len(p["text"]) for p in answer["passages"])
@@ -146,8 +157,11 @@ def context_chars(answer: Mapping[str, Any]) -> int:
 def score_item(item: GoldItem, answer: Mapping[str, Any], ranking: Sequence[Passage]) -> dict[str, float | None]:
     """Every per-item metric of one answer and the retrieval ranking behind it."""
     refused = bool(answer["refused"])
+    outcome = answer.get("outcome", NOT_COVERED if refused else ANSWER)
     scores: dict[str, float | None] = {
         "refusal_accuracy": float(refused) if item.out_of_scope else None,
+        "out_of_scope_not_answered": float(outcome != ANSWER) if item.out_of_scope else None,
+        "wrong_answer_rate": float(wrong(item, answer)) if outcome == ANSWER else None,
         "false_refusal_rate": None if item.out_of_scope else float(refused),
         "latency_ms": float(answer["timings_ms"].get(LATENCY_KEY, 0.0)),
         "context_chars": float(context_chars(answer)),
@@ -165,6 +179,8 @@ def score_item(item: GoldItem, answer: Mapping[str, Any], ranking: Sequence[Pass
         "verbatim": None if refused or not answer["citations"] else verbatim_share(answer),
     }
     scores["complete"] = float(scores["fact_recall"] == 1.0)
+    scores["answer_rate"] = float(outcome == ANSWER)
+    scores["not_covered_rate"] = float(outcome == NOT_COVERED)
     # A follow-up is resolved when, asked as typed after its conversation, its evidence is found and answered.
     scores["resolved"] = float(bool(scores["recall@5"]) and not refused) if item.history else None
     return scores
@@ -185,6 +201,10 @@ METRICS = (
     "groundedness",
     "verbatim",
     "complete",
+    "answer_rate",
+    "not_covered_rate",
+    "wrong_answer_rate",
+    "out_of_scope_not_answered",
     "resolved",
     "refusal_accuracy",
     "false_refusal_rate",

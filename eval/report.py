@@ -14,12 +14,16 @@ TABLE = (
     ("recall@5", "recall@5"),
     ("mrr", "MRR"),
     ("ndcg@10", "nDCG@10"),
-    ("fact_recall", "fakta-recall"),
+    ("fact_recall", "fakta synlige"),
     ("citation_precision", "citat-præcision"),
     ("citation_recall", "citat-recall"),
     ("groundedness", "forankring"),
     ("verbatim", "ordrette citater"),
     ("complete", "komplette svar"),
+    ("answer_rate", "besvaret (inde)"),
+    ("not_covered_rate", "ikke dækket (inde)"),
+    ("wrong_answer_rate", "forkerte af givne svar"),
+    ("out_of_scope_not_answered", "ikke besvaret (ude)"),
     ("resolved", "opfølgning løst"),
     ("refusal_accuracy", "afvisning (ude)"),
     ("false_refusal_rate", "fejlafvisning (inde)"),
@@ -83,14 +87,11 @@ def markdown(report: Mapping[str, Any], regressions: Sequence[str] = ()) -> str:
             for cluster, count in clusters.most_common()
         ]
     for name, system in report["systems"].items():
-        curve = system.get("refusal_curve") or []
+        curve = system.get("risk_coverage") or []
         if curve:
-            rows = [["min_coverage", "fejlafvisning (inde)", "afvist (ude)"]]
-            rows += [
-                [f"{p['threshold']:.2f}", f"{p['false_refusal_rate']:.3f}", f"{p['refused_out_of_scope']:.3f}"]
-                for p in curve
-            ]
-            parts += [f"## Afvisningskurve: {name}", markdown_table(rows)]
+            rows = [["answer_confidence", "dækning (besvarbare besvaret)", "risiko (forkerte af givne svar)"]]
+            rows += [[f"{p['threshold']:.2f}", f"{p['coverage']:.3f}", f"{p['risk']:.3f}"] for p in curve]
+            parts += [f"## Risiko–dækning: {name}", markdown_table(rows)]
     if regressions:
         parts += ["## Regressioner", *(f"- {line}" for line in regressions)]
     return "\n\n".join(parts) + "\n"
@@ -122,8 +123,8 @@ def chart(report: Mapping[str, Any], path: Path) -> None:
     plt.close(figure)
 
 
-def refusal_chart(report: Mapping[str, Any], path: Path) -> None:
-    """The refusal trade-off per system: false refusals against refused out-of-scope questions."""
+def risk_chart(report: Mapping[str, Any], path: Path) -> None:
+    """The risk–coverage curve per system: answered share of answerable questions against wrong answers."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -131,12 +132,12 @@ def refusal_chart(report: Mapping[str, Any], path: Path) -> None:
 
     figure, ax = plt.subplots(figsize=(6, 5))
     for name, system in report["systems"].items():
-        curve = system.get("refusal_curve") or []
-        ax.plot([p["false_refusal_rate"] for p in curve], [p["refused_out_of_scope"] for p in curve], "o-", label=name)
-        for p in curve:
-            ax.annotate(f"{p['threshold']:.2f}", (p["false_refusal_rate"], p["refused_out_of_scope"]), fontsize=7)
-    ax.set_xlabel("fejlafvisninger (spørgsmål kilderne svarer på)")
-    ax.set_ylabel("afviste spørgsmål uden for kilderne")
+        curve = system.get("risk_coverage") or []
+        ax.plot([p["coverage"] for p in curve], [p["risk"] for p in curve], "o-", label=name)
+        for p in curve[::2]:
+            ax.annotate(f"{p['threshold']:.2f}", (p["coverage"], p["risk"]), fontsize=7)
+    ax.set_xlabel("dækning (besvarbare spørgsmål, der besvares)")
+    ax.set_ylabel("risiko (forkerte blandt de givne svar)")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
@@ -147,12 +148,12 @@ def refusal_chart(report: Mapping[str, Any], path: Path) -> None:
 
 
 def write(report: Mapping[str, Any], out_dir: Path, regressions: Sequence[str] = ()) -> list[Path]:
-    """Write the JSON, Markdown and PNG report files (metrics and the refusal curve); their paths."""
+    """Write the JSON, Markdown and PNG report files (metrics and the risk–coverage curve); their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{REPORT_NAME}.{ext}" for ext in ("json", "md", "png")]
-    paths.append(out_dir / f"{REPORT_NAME}-refusal.png")
+    paths.append(out_dir / f"{REPORT_NAME}-risk.png")
     paths[0].write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     paths[1].write_text(markdown(report, regressions), encoding="utf-8")
     chart(report, paths[2])
-    refusal_chart(report, paths[3])
+    risk_chart(report, paths[3])
     return paths

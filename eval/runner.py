@@ -13,7 +13,7 @@ from typing import Any
 from assistant.answer import Answer, passage_json
 from assistant.service import Assistant
 from eval.gold import GoldItem
-from eval.metrics import RECALL_KS, aggregate_by_category, score_item
+from eval.metrics import NOT_COVERED, RECALL_KS, aggregate_by_category, score_item, wrong
 
 OURS = "ours"
 THRESHOLDS_FILE = Path(__file__).resolve().parent / "thresholds.toml"
@@ -51,6 +51,27 @@ class Conversations:
         return list(self._answers)
 
 
+def always_answering(assistant: Assistant) -> Assistant:
+    """The same assistant answering whatever its confidence (for the risk–coverage curve)."""
+    return Assistant(
+        assistant.settings.updated(answer_confidence=0.0),
+        assistant.retriever,
+        assistant.vocabulary,
+        assistant.corpus.span_vectors,
+    )
+
+
+def curve_rows(assistant: Assistant, items: Sequence[GoldItem]) -> list[dict[str, Any]]:
+    """Each item answered at any confidence: its outcome, confidence and answer text."""
+    conversations = Conversations(assistant)
+    rows = []
+    for item in items:
+        history = conversations.history(item.history) if item.history else []
+        answer = assistant.answer(item.question, history=history).to_json()
+        rows.append({k: answer[k] for k in ("outcome", "confidence", "answer")})
+    return rows
+
+
 def run_system(
     assistant: Assistant, items: Sequence[GoldItem], progress: Callable[[], None] | None = None
 ) -> list[dict[str, Any]]:
@@ -74,7 +95,8 @@ def run_system(
                 "refused": answer["refused"],
                 "mode": answer["mode"],
                 "fallback_reason": answer["fallback_reason"],
-                "evidence": answer.get("evidence"),
+                "outcome": answer["outcome"],
+                "confidence": answer["confidence"],
                 "kind": answer["kind"],
                 "answer": answer["answer"],
                 "cited": sorted({c["chunk_id"] for c in answer["citations"]}),
@@ -87,32 +109,35 @@ def run_system(
     return rows
 
 
-CURVE_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(2, 15))
+CURVE_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(0, 20))
 
 
-def refusal_curve(
+def risk_coverage(
     items: Sequence[GoldItem], rows: Sequence[Mapping[str, Any]], thresholds: Sequence[float] = CURVE_THRESHOLDS
 ) -> list[dict[str, float]]:
-    """False refusals and refused out-of-scope questions at each ``min_coverage`` threshold.
+    """At each confidence threshold: the share of answerable questions answered, and of answers that are wrong.
 
-    An answer's ``evidence`` is the refusal signal; None means a hard rule refused it at any threshold.
+    ``rows`` are answers composed whatever the confidence (``answer_confidence`` 0),
+    so each threshold shows what a user would get at that operating point; a
+    ``not_covered`` question is never answered.
     """
-    inside = [r for i, r in zip(items, rows, strict=True) if not i.out_of_scope]
-    outside = [r for i, r in zip(items, rows, strict=True) if i.out_of_scope]
-    if not inside or not outside:
-        return []
-
-    def refused(row: Mapping[str, Any], threshold: float) -> bool:
-        return row["evidence"] is None or row["evidence"] < threshold
-
-    return [
-        {
-            "threshold": t,
-            "false_refusal_rate": sum(refused(r, t) for r in inside) / len(inside),
-            "refused_out_of_scope": sum(refused(r, t) for r in outside) / len(outside),
-        }
-        for t in thresholds
-    ]
+    answerable = sum(not i.out_of_scope for i in items)
+    curve = []
+    for t in thresholds:
+        given = [
+            (item, row)
+            for item, row in zip(items, rows, strict=True)
+            if row["outcome"] != NOT_COVERED and (row["confidence"] or 0.0) >= t
+        ]
+        wrong_given = sum(wrong(item, row) for item, row in given)
+        curve.append(
+            {
+                "threshold": t,
+                "coverage": sum(not i.out_of_scope for i, _ in given) / answerable if answerable else 0.0,
+                "risk": wrong_given / len(given) if given else 0.0,
+            }
+        )
+    return curve
 
 
 def summarise(items: Sequence[GoldItem], rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float | None]]:
@@ -124,10 +149,13 @@ def diagnose(item: GoldItem, row: Mapping[str, Any]) -> Failure | None:
     """The failure cluster of one answered item, or None when it is right."""
     scores = row["scores"]
     if item.out_of_scope:
-        return None if row["refused"] else Failure(item.id, "besvaret uden for kilderne", row["answer"][:80])
+        answered = row["outcome"] == "answer"
+        return Failure(item.id, "besvaret uden for kilderne", row["answer"][:80]) if answered else None
     hit = scores["recall@5"] > 0
-    if row["refused"]:
-        cluster = "forkert afvisning (evidens hentet)" if hit else "forkert afvisning (evidens ikke hentet)"
+    if row["outcome"] != "answer":
+        cluster = f"{row['outcome']} (evidens {'hentet' if hit else 'ikke hentet'})"
+        if scores["fact_recall"] >= 0.5:
+            return None
         return Failure(item.id, cluster, f"MRR {scores['mrr']:.2f}")
     if scores["fact_recall"] < 1.0:
         missing = "retrieval-miss" if not hit else "sætningsvalg"
@@ -194,7 +222,7 @@ def evaluate(
         report["systems"][name] = {
             "seconds": round(time.perf_counter() - started, 1),
             "summary": summarise(items, rows),
-            "refusal_curve": refusal_curve(items, rows),
+            "risk_coverage": risk_coverage(items, curve_rows(always_answering(assistant), items)),
             "failures": [f.__dict__ for f in failures(items, rows)],
             "items": rows,
         }

@@ -69,8 +69,10 @@ def assign(items: Sequence[GoldItem], frozen: dict[str, str]) -> dict[str, str]:
     """Each item id → dev or test: frozen ids keep their side, a new item takes its group's (or its hash)."""
     by_group = groups(items)
     group_side = {by_group[i]: side for i, side in frozen.items() if i in by_group}
-    return {item.id: frozen.get(item.id) or group_side.get(by_group[item.id]) or hashed_side(by_group[item.id])
-            for item in items}
+    return {
+        item.id: frozen.get(item.id) or group_side.get(by_group[item.id]) or hashed_side(by_group[item.id])
+        for item in items
+    }
 
 
 def read_frozen(path: Path = SPLIT_FILE) -> dict[str, str]:

@@ -57,6 +57,7 @@ from ingest.index import (
 from ingest.loaders import LoadError, load_pages
 from ingest.lock import ingest_lock
 from ingest.manifest import discover, outside_links, with_derived_issuer
+from ingest.span_vectors import SpanVectors
 from ingest.vocabulary import Vocabulary
 
 Progress = Callable[[int], None]
@@ -379,10 +380,24 @@ def _ingest(
         Vocabulary.from_chunks(catalog.chunks.values()).save(index_dir)
         if not diff.lexical_matches and not report.changed:
             report.repairs.append("Det leksikale indeks passede ikke til kataloget og er bygget igen.")
+    _write_span_vectors(catalog, index_dir, embeddings, progress_factory)
     if write_lexical or report.repairs:
         catalog.last_ingest = datetime.now(UTC).isoformat(timespec="seconds")
         catalog.save(index_dir)
     return report
+
+
+def _write_span_vectors(
+    catalog: Catalog, index_dir: Path, embeddings: Embeddings, progress_factory: Callable[[int], Progress] | None
+) -> None:
+    """Embed the sentences of chunks the span store lacks, and drop those of chunks no longer listed."""
+    previous = SpanVectors.load(index_dir)
+    if previous is not None and previous.chunk_ids == set(catalog.chunks):
+        return
+    checkpoint("span_vectors")
+    todo = len(set(catalog.chunks) - (previous.chunk_ids if previous else set()))
+    progress = progress_factory(todo) if progress_factory and todo else (lambda n: None)
+    SpanVectors.build(catalog.chunks.values(), embeddings, previous, progress=progress).save(index_dir)
 
 
 def store_problems(settings: Settings, catalog: Catalog) -> list[str]:

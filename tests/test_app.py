@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from assistant.feedback import feedback_path, list_feedback
-from assistant.service import REFUSAL
+from assistant.service import NEAREST_LEAD, REFUSAL
 from hfa_settings import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -57,12 +57,26 @@ def test_rule_question_is_answered_with_sources(app):
     assert app.sidebar.download_button[0].label == "Download samtalen"
 
 
-def test_out_of_scope_question_is_refused_with_nearest_passages(app):
+def test_a_nearest_outcome_shows_open_quotes_with_the_sentence_marked_and_its_section(app):
     _ask(app, "Hvad er satsen for kontanthjælp i 2025?")
+    answer = app.session_state["turns"][-1].answer
+    assert answer.outcome == "nearest"
+    reply = app.chat_message[-1]
+    texts = [m.value for m in reply.markdown]
+    assert NEAREST_LEAD in texts[0]
+    quotes = [t for t in texts if "<mark>" in t]
+    assert len(quotes) == len(answer.sources()) >= 2
+    for (n, chunk), shown_quote in zip(answer.sources(), quotes, strict=True):
+        assert f"[{n}] {html.escape(chunk.section)}" in shown_quote
+        first = next(c for c in answer.citations if c.n == n)
+        assert f"<mark>{html.escape(first.quote)}</mark>" in shown_quote.replace("<br>", "\n")
+    assert len(reply.expander) == 0  # open, never collapsed boxes named after the document
+
+
+def test_a_municipality_no_document_knows_is_refused(app):
+    _ask(app, "Hvad er klagefristen for bostøtte i Odense Kommune?")
     reply = app.chat_message[-1]
     assert shown(reply.markdown[0].value) == REFUSAL
-    assert any(shown(c.value) == "Nærmeste passager:" for c in reply.caption)
-    assert len(reply.expander) == 3
 
 
 def test_follow_up_is_rewritten_and_shown(app):

@@ -1,20 +1,22 @@
-"""Score the answer units of the retrieved passages against an analysed question (pure functions).
+"""Rank the quotable units of the retrieved passages with the taught unit model (pure given the model).
 
-A unit scores the IDF-weighted share of the question's terms it contains
-(Danish compounds count partly: a question about "klagefristen" finds
-"klage"), plus how well its passage as a whole (with its heading) matches and
-its rank; very long units are discounted, and a unit holding the kind of value
-asked for ("hvor længe" → a duration) is preferred. The weights are settings.
+Every unit of every retrieved passage becomes a candidate with its features
+(:mod:`assistant.answering.features`); the unit model turns them into the
+probability that the unit holds what the question asks. The answer quotes the
+best of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from assistant.evidence import value_span
-from assistant.question import NUMBER_WORDS, Analysis
+import numpy as np
+
+from assistant.answering.features import as_row, passage_context, unit_features, with_relative
+from assistant.answering.model import AnswerModel, load_model
+from assistant.answering.question import Analysis
 from assistant.retrieval import Passage
 from assistant.units import Unit, chunk_units
 from hfa_settings import Settings
@@ -24,13 +26,9 @@ if TYPE_CHECKING:
     from assistant.corpus import Corpus
 
 
-# A small number typed as a digit meets the word the documents spell it with ("8 kerneprincipper").
-SPELLED = {str(n): term for word, n in NUMBER_WORDS.items() for term in terms(word)}
-
-
 @dataclass(frozen=True)
 class ScoredUnit:
-    """A candidate unit: where it is, how well it answers, and its terms."""
+    """A candidate unit: where it is, how likely it answers (``score``), and what the model saw of it."""
 
     unit: Unit
     passage: Passage
@@ -38,59 +36,69 @@ class ScoredUnit:
     coverage: float
     context: float
     terms: frozenset[str]
-
-    @property
-    def evidence(self) -> float:
-        """Share of the question covered by the unit or by its passage as a whole."""
-        return max(self.coverage, self.context)
+    features: dict[str, float] = field(default_factory=dict, compare=False)
+    decision: float = 0.0
 
 
-def term_match(question_term: str, unit_terms: frozenset[str], settings: Settings) -> float:
-    """1 for the same term (or "8" for "otte"), partial credit when one is a compound part of the other."""
-    if question_term in unit_terms or SPELLED.get(question_term) in unit_terms:
-        return 1.0
-    for term in unit_terms:
-        shorter, longer = sorted((question_term, term), key=len)
-        if len(shorter) >= settings.compound_min_part and (longer.startswith(shorter) or longer.endswith(shorter)):
-            return settings.compound_credit
-    return 0.0
+def candidates(analysis: Analysis, passages: Sequence[Passage], corpus: Corpus, settings: Settings) -> list[ScoredUnit]:
+    """Every quotable unit of the passages with its features, unscored, in passage order."""
+    question_vector = corpus.query_vector(analysis.search_text)
+    found = []
+    for passage in passages:
+        context, section = passage_context(analysis, passage, corpus.idf, settings)
+        for unit in chunk_units(passage.chunk, settings.max_list_items):
+            if len(unit.text) < settings.min_sentence_chars:
+                continue
+            unit_terms = frozenset(terms(unit.text))
+            similarity = corpus.unit_similarity(unit, question_vector)
+            features = unit_features(
+                analysis,
+                passage,
+                unit,
+                unit_terms,
+                context,
+                section,
+                passage.dense or 0.0 if similarity is None else similarity,
+                corpus.idf,
+                settings,
+            )
+            found.append(ScoredUnit(unit, passage, 0.0, features["coverage"], context, unit_terms, features))
+    with_relative([s.features for s in found])
+    return found
 
 
-def coverage(
-    question_terms: frozenset[str], unit_terms: frozenset[str], idf: dict[str, float], settings: Settings
-) -> float:
-    """IDF-weighted share of the question's terms that the unit contains."""
-    default = max(idf.values(), default=1.0)
-    weights = {t: idf.get(t, default) for t in question_terms}
-    total = sum(weights.values())
-    if not total:
-        return 0.0
-    return sum(w * term_match(t, unit_terms, settings) for t, w in weights.items()) / total
+def ranked(found: Sequence[ScoredUnit], model: AnswerModel) -> list[ScoredUnit]:
+    """The candidates scored by the unit model, best first."""
+    if not found:
+        return []
+    rows = np.vstack([as_row(s.features, model.units.features) for s in found])
+    decisions = model.units.decision(rows)
+    probabilities = 1.0 / (1.0 + np.exp(-decisions))
+    scored = [
+        ScoredUnit(s.unit, s.passage, float(p), s.coverage, s.context, s.terms, s.features, float(d))
+        for s, p, d in zip(found, probabilities, decisions, strict=True)
+    ]
+    return sorted(scored, key=lambda s: s.score, reverse=True)
 
 
 def score_units(
+    analysis: Analysis,
+    passages: Sequence[Passage],
+    corpus: Corpus,
+    settings: Settings,
+    model: AnswerModel | None = None,
+) -> list[ScoredUnit]:
+    """Every unit of the passages scored by the (shipped) unit model, best first."""
+    return ranked(candidates(analysis, passages, corpus, settings), model or load_model())
+
+
+def lexical_units(
     analysis: Analysis, passages: Sequence[Passage], corpus: Corpus, settings: Settings
 ) -> list[ScoredUnit]:
-    """Every unit of the passages with its score, best first."""
-    question_terms = analysis.terms
-    scored = []
-    for passage in passages:
-        chunk = passage.chunk
-        context = coverage(question_terms, frozenset(terms(chunk.stored_text())), corpus.idf, settings)
-        prior = settings.passage_weight * context + settings.rank_weight / passage.rank
-        for unit in chunk_units(chunk, settings.max_list_items):
-            text = unit.text
-            if len(text) < settings.min_sentence_chars:
-                continue
-            unit_terms = frozenset(terms(text))
-            cov = coverage(question_terms, unit_terms, corpus.idf, settings)
-            brevity = min(1.0, settings.long_sentence_chars / max(1, *map(len, unit.quotes()))) ** 0.5
-            bonus = settings.value_weight if analysis.value_kind and value_span(analysis.value_kind, unit) else 0.0
-            if chunk.scope in analysis.scopes:
-                bonus += settings.scope_weight
-            score = (cov + prior + bonus) * brevity
-            scored.append(ScoredUnit(unit, passage, score, cov, context, unit_terms))
-    return sorted(scored, key=lambda s: s.score, reverse=True)
+    """Every unit of the passages ranked by its share of the terms, then its passage's, then the passage rank."""
+    found = candidates(analysis, passages, corpus, settings)
+    ordered = sorted(found, key=lambda s: (s.coverage, s.context, -s.passage.rank), reverse=True)
+    return [replace(s, score=s.coverage) for s in ordered]
 
 
 def _near_duplicate(candidate: ScoredUnit, chosen: list[ScoredUnit], overlap: float) -> bool:
