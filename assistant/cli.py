@@ -123,8 +123,8 @@ def ingest(settings: Settings, rebuild: bool, check: bool) -> None:
 
     bars = []
 
-    def progress_factory(total: int) -> Callable[[int], None]:
-        bar = tqdm(total=total, desc="Indlejrer afsnit", unit="afsnit", file=sys.stderr)
+    def progress_factory(total: int, what: str) -> Callable[[int], None]:
+        bar = tqdm(total=total, desc=f"Indlejrer {what}", unit="afsnit", file=sys.stderr)
         bars.append(bar)
 
         def advance(done: int) -> None:

@@ -76,10 +76,11 @@ def nearest_draft(draft: Draft, scored: Sequence[ScoredUnit], settings: Settings
         draft = Draft("", (), draft.passages, NEAREST)
     numbering = Numbering.continuing(draft)
     quoted = {c.chunk.chunk_id for c in draft.citations}
-    lines = [draft.text] if draft.text else []
-    for s in nearest_units(scored, settings):
-        if s.unit.chunk.chunk_id not in quoted:
-            lines.append(f"{shown(s.unit)} [{numbering.cite(s.unit)}]")
+    # A value lead ("03-04-2024 [1]") would claim what nearest does not: its unit follows it anyway.
+    lines = draft.text.splitlines()[1 if draft.kind == "value" else 0 :]
+    for unit in nearest_units(scored, settings):
+        if unit.chunk.chunk_id not in quoted:
+            lines.append(f"{shown(unit)} [{numbering.cite(unit)}]")
     return replace(numbering.draft("\n".join(lines), NEAREST), outcome=NEAREST)
 
 

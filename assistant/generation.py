@@ -34,6 +34,7 @@ from ollama import ResponseError
 from pydantic import SecretStr
 
 from assistant.answer import Answer, source_label
+from assistant.answering.outcome import ANSWER
 from assistant.citecheck import build_citations, check_citations, claim_support, is_refusal, source_text
 from assistant.prompts import answer_prompt, rewrite_prompt
 from assistant.retrieval import Passage
@@ -186,9 +187,9 @@ def _checked(extractive: Answer, text: str, settings: Settings) -> Answer:
     if not check.text:
         return _fallback(extractive, "empty_output", "Sprogmodellen returnerede et tomt svar.")
     if is_refusal(check.text) and not check.cited:
-        if not extractive.refused:
+        if extractive.outcome == ANSWER:
             return _fallback(extractive, "model_refused", "Sprogmodellen fandt intet svar, men kilderne dækker emnet.")
-        return replace(extractive, mode=settings.llm_backend)
+        return replace(extractive, mode=settings.llm_backend)  # the nearest the sources say still stands
     if not check.cited and not check.rejected:
         return _fallback(extractive, "no_citations", "Sprogmodellens svar henviste ikke til nogen kilde.")
     if check.key_claim_unsupported(settings.claim_max_unsupported_share):
@@ -217,6 +218,8 @@ def _checked(extractive: Answer, text: str, settings: Settings) -> Answer:
         kind=extractive.kind,
         notices=tuple(notices),
         unsupported_sentences=tuple(check.unsupported),
+        outcome=ANSWER,
+        confidence=extractive.confidence,
     )
 
 

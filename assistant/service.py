@@ -16,7 +16,7 @@ from dataclasses import replace
 from langchain_core.embeddings import Embeddings
 
 from assistant.answer import Answer
-from assistant.answering.outcome import ANSWER, NEAREST, NOT_COVERED
+from assistant.answering.outcome import NEAREST, NOT_COVERED
 from assistant.answering.question import Analysis, analyze, preference
 from assistant.answering.values import value_in
 from assistant.compose import Draft, compose
@@ -70,19 +70,16 @@ class Assistant:
         self.settings = settings
         self.retriever = retriever
         self.vocabulary = vocabulary or Vocabulary.from_chunks(retriever.catalog.chunks.values())
-        self.corpus = Corpus(retriever.catalog.chunks.values(), self.vocabulary, retriever, span_vectors)
+        # The sentence vectors of the same index (answering ranks units by them), unless handed over.
+        vectors = span_vectors or SpanVectors.load(settings.index_dir)
+        self.corpus = Corpus(retriever.catalog.chunks.values(), self.vocabulary, retriever, vectors)
 
     @classmethod
     def open(cls, settings: Settings, embeddings: Embeddings | None = None) -> Assistant:
         """Open the index (raises IndexProblem with the fix when it is missing or stale)."""
         retriever = HybridRetriever.open(settings, embeddings)
         chunks = retriever.catalog.chunks.values()
-        return cls(
-            settings,
-            retriever,
-            Vocabulary.load(settings.index_dir, chunks),
-            SpanVectors.load(settings.index_dir),
-        )
+        return cls(settings, retriever, Vocabulary.load(settings.index_dir, chunks))
 
     def _truncate(self, question: str) -> tuple[str, list[str]]:
         question = " ".join(question.split())
@@ -156,7 +153,7 @@ class Assistant:
         retrieved = time.perf_counter()
         draft = compose(analysis, passages, self.corpus, settings)
         answer = self._extractive(text, searched, draft)
-        if settings.llm_backend != "extractive" and answer.outcome == ANSWER:
+        if settings.llm_backend != "extractive" and answer.outcome != NOT_COVERED:
             from assistant.generation import generate
 
             answer = generate(answer, settings, on_token)

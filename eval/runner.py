@@ -52,9 +52,12 @@ class Conversations:
 
 
 def always_answering(assistant: Assistant) -> Assistant:
-    """The same assistant answering whatever its confidence (for the risk–coverage curve)."""
+    """The same assistant answering whatever its confidence, extractively (for the risk–coverage curve).
+
+    The confidence is the extractive answer's; a language model is not asked again for the curve.
+    """
     return Assistant(
-        assistant.settings.updated(answer_confidence=0.0),
+        assistant.settings.updated(answer_confidence=0.0, llm_backend="extractive"),
         assistant.retriever,
         assistant.vocabulary,
         assistant.corpus.span_vectors,

@@ -38,7 +38,7 @@ from assistant.answering.model import MODEL_FILE, AnswerModel, Calibration, Line
 from assistant.answering.outcome import features as answer_features
 from assistant.answering.outcome import silent
 from assistant.answering.question import Analysis, analyze
-from assistant.answering.scoring import ScoredUnit, candidates, ranked
+from assistant.answering.scoring import ScoredUnit, candidates, named_scope_only, ranked
 from assistant.compose import answer_draft
 from assistant.retrieval import Passage
 from assistant.service import Assistant
@@ -123,7 +123,7 @@ def _unit_rows(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:
 def _answered(example: Example, unit_model: LinearModel, assistant: Assistant) -> tuple[dict[str, float], float]:
     """The question's features and whether its composed answer is right, with this unit model."""
     holder = AnswerModel(unit_model, unit_model, Calibration(np.zeros(1), np.zeros(1)), {})
-    scored = ranked(example.units, holder)
+    scored = named_scope_only(example.analysis, ranked(example.units, holder))
     draft = answer_draft(example.analysis, scored, example.passages, assistant.corpus, assistant.settings)
     right = not example.item.out_of_scope and fact_share(example.item, draft.text) >= RIGHT_SHARE
     return answer_features(example.analysis, scored, example.passages, draft, assistant.settings), float(right)

@@ -61,6 +61,8 @@ from ingest.span_vectors import SpanVectors
 from ingest.vocabulary import Vocabulary
 
 Progress = Callable[[int], None]
+# Given how many chunks a step will embed and what it embeds of them ("afsnit", "sætninger i afsnit").
+ProgressFactory = Callable[[int, str], Progress]
 # The crash tests stop an ingest at a named step of the write sequence (see `checkpoint`).
 PAUSE_VARIABLE = "HFA_TEST_PAUSE_AT"
 
@@ -290,11 +292,11 @@ def run_ingest(
     *,
     rebuild: bool = False,
     embeddings: Embeddings | None = None,
-    progress_factory: Callable[[int], Progress] | None = None,
+    progress_factory: ProgressFactory | None = None,
 ) -> IngestReport:
     """Bring the index in line with the corpus folder (holding the ingest lock).
 
-    ``progress_factory(total)`` returns a callback told how many chunks were
+    ``progress_factory(total, what)`` returns a callback told how many chunks were
     embedded; the CLI passes a progress bar.
     """
     with ingest_lock(settings.index_dir, settings.data_dir, settings.ingest_lock_wait_seconds):
@@ -310,7 +312,7 @@ def _ingest(
     settings: Settings,
     rebuild: bool,
     embeddings: Embeddings,
-    progress_factory: Callable[[int], Progress] | None,
+    progress_factory: ProgressFactory | None,
 ) -> IngestReport:
     index_dir = settings.index_dir
     report = IngestReport()
@@ -349,7 +351,7 @@ def _ingest(
     # Chunks the store lacks are embedded again from the catalog, unless their document is re-indexed anyway.
     missing = [catalog.chunks[i] for i in sorted(diff.missing_vectors) if catalog.chunks[i].doc_id not in replaced]
     total = len(missing) + sum(len(chunks) for _, chunks, _ in pending)
-    progress = progress_factory(total) if progress_factory and total else (lambda n: None)
+    progress = progress_factory(total, "afsnit") if progress_factory and total else (lambda n: None)
     if missing:
         _embed_in_batches(vectors, missing, settings.embedding_batch_size, progress)
         report.repairs.append(f"{len(missing)} afsnit manglede i vektorlageret og er indlejret igen fra kataloget.")
@@ -388,7 +390,7 @@ def _ingest(
 
 
 def _write_span_vectors(
-    catalog: Catalog, index_dir: Path, embeddings: Embeddings, progress_factory: Callable[[int], Progress] | None
+    catalog: Catalog, index_dir: Path, embeddings: Embeddings, progress_factory: ProgressFactory | None
 ) -> None:
     """Embed the sentences of chunks the span store lacks, and drop those of chunks no longer listed."""
     previous = SpanVectors.load(index_dir)
@@ -396,7 +398,7 @@ def _write_span_vectors(
         return
     checkpoint("span_vectors")
     todo = len(set(catalog.chunks) - (previous.chunk_ids if previous else set()))
-    progress = progress_factory(todo) if progress_factory and todo else (lambda n: None)
+    progress = progress_factory(todo, "sætninger i afsnit") if progress_factory and todo else (lambda n: None)
     SpanVectors.build(catalog.chunks.values(), embeddings, previous, progress=progress).save(index_dir)
 
 

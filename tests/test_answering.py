@@ -2,9 +2,9 @@
 
 import pytest
 
+from assistant.answering.matching import coverage, term_match
+from assistant.answering.question import analyze
 from assistant.compose import _numbered, bullet_runs
-from assistant.extractive import coverage, term_match
-from assistant.question import analyze
 from assistant.retrieval import Filters
 from assistant.service import REFUSAL
 from assistant.units import chunk_units
@@ -22,8 +22,8 @@ def _assert_verbatim(answer) -> None:
         assert f"[{citation.n}]" in answer.text
 
 
-def test_rule_question_leads_with_the_deadline_and_names_the_municipality(assistant) -> None:
-    answer = assistant.answer("Hvad er klagefristen for en afgørelse efter § 85 a?")
+def test_rule_question_leads_with_the_deadline_and_names_the_municipality(answering) -> None:
+    answer = answering.answer("Hvad er klagefristen for en afgørelse efter § 85 a?")
     assert not answer.refused
     assert answer.text.splitlines()[0].startswith("inden 4 uger [")
     cited = {(c.chunk.doc_id, c.chunk.section) for c in answer.citations}
@@ -32,8 +32,8 @@ def test_rule_question_leads_with_the_deadline_and_names_the_municipality(assist
     _assert_verbatim(answer)
 
 
-def test_the_eight_principles_are_answered_as_the_whole_list(assistant) -> None:
-    answer = assistant.answer("Hvad er de otte kerneprincipper?")
+def test_the_eight_principles_are_answered_as_the_whole_list(answering) -> None:
+    answer = answering.answer("Hvad er de otte kerneprincipper?")
     assert answer.kind == "list"
     items = [line for line in answer.text.splitlines() if line.startswith("- ")]
     assert len(items) == 8
@@ -42,9 +42,9 @@ def test_the_eight_principles_are_answered_as_the_whole_list(assistant) -> None:
     _assert_verbatim(answer)
 
 
-def test_a_list_is_the_run_whose_items_name_what_is_asked(assistant) -> None:
+def test_a_list_is_the_run_whose_items_name_what_is_asked(answering) -> None:
     # "faser" meets the "1. Fase: …" bullets, not the section's outline of sub-headings.
-    answer = assistant.answer("hvilke faser har CTI")
+    answer = answering.answer("hvilke faser har CTI")
     assert answer.kind == "list"
     items = [line for line in answer.text.splitlines() if line.startswith("- ")]
     assert any("Overgang til egen bolig" in line for line in items)
@@ -53,17 +53,17 @@ def test_a_list_is_the_run_whose_items_name_what_is_asked(assistant) -> None:
     _assert_verbatim(answer)
 
 
-def test_a_count_in_digits_and_a_request_for_headings_get_the_outline(assistant) -> None:
+def test_a_count_in_digits_and_a_request_for_headings_get_the_outline(answering) -> None:
     # "8" meets "otte"; "overskrifterne" and "bare … tak" say how to answer, not what about.
-    answer = assistant.answer("8 kerneprincipper – bare overskrifterne tak")
+    answer = answering.answer("8 kerneprincipper – bare overskrifterne tak")
     assert answer.kind == "list"
     items = [line for line in answer.text.splitlines() if line.startswith("- ")]
     assert len(items) == 8 and items[0].startswith("- 2.1. Boligen som en basal menneskeret")
     _assert_verbatim(answer)
 
 
-def test_a_list_spanning_two_chunks_is_answered_whole(assistant) -> None:
-    answer = assistant.answer("hvilke bilag er der i manualen")
+def test_a_list_spanning_two_chunks_is_answered_whole(answering) -> None:
+    answer = answering.answer("hvilke bilag er der i manualen")
     items = [line for line in answer.text.splitlines() if line.startswith("- ")]
     assert [line.split(":")[0] for line in items] == ["- Bilag 1", "- Bilag 2", "- Bilag 3", "- Bilag 4"]
     _assert_verbatim(answer)
@@ -78,38 +78,38 @@ def test_a_list_spanning_two_chunks_is_answered_whole(assistant) -> None:
         ("hvad er det sidste kerneprincip", "2.8. Skadesreduktion: "),  # a heading comes with its first sentence
     ],
 )
-def test_an_ordinal_question_gets_that_item_of_the_list(assistant, question: str, item: str) -> None:
-    answer = assistant.answer(question)
+def test_an_ordinal_question_gets_that_item_of_the_list(answering, question: str, item: str) -> None:
+    answer = answering.answer(question)
     items = [line for line in answer.text.splitlines() if line.startswith("- ")]
     assert len(items) == 1 and items[0].startswith(f"- {item}")
     _assert_verbatim(answer)
 
 
-def test_an_ordinal_counts_a_list_numbered_on_from_another_by_position(assistant) -> None:
+def test_an_ordinal_counts_a_list_numbered_on_from_another_by_position(answering) -> None:
     # The manual numbers the nine principles 5.-13., on from an earlier list; its intro announces nine.
-    answer = assistant.answer("hvad er det andet princip i de nationale retningslinjer")
+    answer = answering.answer("hvad er det andet princip i de nationale retningslinjer")
     items = [line for line in answer.text.splitlines() if line.startswith("- ")]
     assert items and items[0].startswith("- 6. Tilgængelig og tværgående rådgivning")
     _assert_verbatim(answer)
 
 
-def test_an_ordinal_is_not_guessed_from_part_of_a_numbered_list(assistant) -> None:
+def test_an_ordinal_is_not_guessed_from_part_of_a_numbered_list(answering) -> None:
     key = (
         "hf-manual",
         "3. Implementering af Housing First-tilgangen › 3.2. De nationale retningslinjer for indsatsen mod hjemløshed",
     )
-    head, items = next(run for run in bullet_runs(assistant.corpus, key, 20) if len(run[1]) == 9)
+    head, items = next(run for run in bullet_runs(answering.corpus, key, 20) if len(run[1]) == 9)
     assert _numbered(head, items, 2) is items[1]
     # Without the first items the run no longer matches the announced "ni": its second item is not the second.
     assert _numbered(head, items[3:], 2) is None
     assert _numbered(None, items, 2) is None
 
 
-def test_a_section_question_is_answered_with_the_heading(assistant) -> None:
-    answer = assistant.answer("which section of the manual is about ICM")
+def test_a_section_question_is_answered_with_the_heading(answering) -> None:
+    answer = answering.answer("which section of the manual is about ICM")
     assert answer.kind == "section"
     assert answer.text.startswith("4.4. ICM – Intensive Case Management [1]")
-    contents = assistant.answer("hvad indeholder kapitel 4 i manualen")
+    contents = answering.answer("hvad indeholder kapitel 4 i manualen")
     lines = contents.text.splitlines()
     assert lines[0].startswith("4. De specialiserede støttemetoder [")
     assert [line[:6] for line in lines[1:]] == ["- 4.1.", "- 4.2.", "- 4.3.", "- 4.4.", "- 4.5."]
@@ -117,16 +117,16 @@ def test_a_section_question_is_answered_with_the_heading(assistant) -> None:
     _assert_verbatim(contents)
 
 
-def test_a_sentence_answers_when_no_list_fits_the_question(assistant) -> None:
+def test_a_sentence_answers_when_no_list_fits_the_question(answering) -> None:
     # "Hvilke …" asks for a list, but the answer is one slide line; the phases beside it are not it.
-    answer = assistant.answer("Hvilke metoder bevilger Aarhus Kommune § 85 a-støtte efter?")
+    answer = answering.answer("Hvilke metoder bevilger Aarhus Kommune § 85 a-støtte efter?")
     assert answer.kind != "list"
     assert "CTI, ICM og M-ACT" in answer.text
     _assert_verbatim(answer)
 
 
-def test_a_comparison_is_a_table_of_cited_cells(assistant) -> None:
-    answer = assistant.answer("hvad er forskellen på CTI og ICM?")
+def test_a_comparison_is_a_table_of_cited_cells(answering) -> None:
+    answer = answering.answer("hvad er forskellen på CTI og ICM?")
     assert answer.kind == "comparison" and answer.table is not None
     assert answer.table.columns == ("CTI", "ICM")
     row = [aspect for aspect, _ in answer.table.rows].index("caseload")
@@ -139,9 +139,9 @@ def test_a_comparison_is_a_table_of_cited_cells(assistant) -> None:
     _assert_verbatim(answer)
 
 
-def test_a_value_answer_quotes_the_value_and_its_context_only(assistant) -> None:
+def test_a_value_answer_quotes_the_value_and_its_context_only(answering) -> None:
     # Before: the lead and its rule, then two lines about § 85 a from other passages.
-    answer = assistant.answer(
+    answer = answering.answer(
         "What is the deadline for appealing a Norddjurs decision on housing support under § 85 a?"
     )
     assert answer.text.startswith("inden 4 uger [1]")
@@ -149,22 +149,22 @@ def test_a_value_answer_quotes_the_value_and_its_context_only(assistant) -> None
     _assert_verbatim(answer)
 
 
-def test_a_decision_date_is_quoted_with_its_heading(assistant) -> None:
-    answer = assistant.answer("Hvornår godkendte Voksen- og plejeudvalget kvalitetsstandarden?")
+def test_a_decision_date_is_quoted_with_its_heading(answering) -> None:
+    answer = answering.answer("Hvornår godkendte Voksen- og plejeudvalget kvalitetsstandarden?")
     assert not answer.refused
     assert "Beslutning i Voksen- og plejeudvalget den" in answer.text and "Godkendt." in answer.text
     _assert_verbatim(answer)
 
 
-def test_a_contact_question_gets_the_whole_contact_block(assistant) -> None:
-    answer = assistant.answer("hvem ringer jeg til i norddjurs")
+def test_a_contact_question_gets_the_whole_contact_block(answering) -> None:
+    answer = answering.answer("hvem ringer jeg til i norddjurs")
     assert answer.text.splitlines()[0].startswith("Telefon: 8959 1000")
     assert "Torvet 3" in answer.text and "8500 Grenaa" in answer.text
     _assert_verbatim(answer)
 
 
-def test_method_question_answers_from_the_manual(assistant) -> None:
-    answer = assistant.answer("Hvor lang tid varer et CTI-forløb?")
+def test_method_question_answers_from_the_manual(answering) -> None:
+    answer = answering.answer("Hvor lang tid varer et CTI-forløb?")
     assert not answer.refused
     assert "ni måneder" in answer.text
     _assert_verbatim(answer)
@@ -216,20 +216,21 @@ def test_an_unknown_place_typed_in_lower_case_is_refused(assistant) -> None:
     assert not assistant.answer("hvad er klagefristen for bostøtte i norddjurs").refused
 
 
-def test_an_english_value_question_about_a_municipality_needs_the_value_in_its_documents(assistant) -> None:
+def test_an_english_value_question_about_a_municipality_needs_the_value_in_its_documents(assistant, answering) -> None:
     # Aarhus' slides name no complaint deadline; Norddjurs' four weeks must not answer for Aarhus.
-    assert assistant.answer("What is the complaint deadline for support decisions in Aarhus Municipality?").refused
+    deadline = assistant.answer("What is the complaint deadline for support decisions in Aarhus Municipality?")
+    assert deadline.outcome != "answer"
     # Each municipality's own duration answers for it.
     for municipality, value in (("Norddjurs", "ni måneder"), ("Aarhus", "9 måneder")):
-        answer = assistant.answer(f"How long does CTI last in {municipality} Municipality?")
+        answer = answering.answer(f"How long does CTI last in {municipality} Municipality?")
         assert not answer.refused and answer.text.startswith(value)
         assert all(c.chunk.scope == municipality.lower() for c in answer.citations[:1])
 
 
-def test_a_phone_number_is_given_only_for_what_was_asked(assistant) -> None:
+def test_a_phone_number_is_given_only_for_what_was_asked(assistant, answering) -> None:
     # The sources name Ankestyrelsen but give no number for it; Norddjurs' number is not its number.
-    assert assistant.answer("tlf nr til ankestyrelsen").refused
-    answer = assistant.answer("tlf nr til norddjurs kommune")
+    assert assistant.answer("tlf nr til ankestyrelsen").outcome != "answer"
+    answer = answering.answer("tlf nr til norddjurs kommune")
     assert not answer.refused and "8959 1000" in answer.text
 
 
@@ -364,22 +365,9 @@ def test_a_listed_noun_stays_a_term() -> None:
     assert not {"hvilk", "hvilke"} & analysis.terms
 
 
-def test_sentences_from_other_passages_that_only_repeat_the_lead_are_left_out(assistant) -> None:
-    # Another passage also speaks of "indlægges eller fængsles", but names nothing of the question the
-    # lead does not and covers far less of it: one more citation to check, answering nothing more.
-    answer = assistant.answer("Bliver støtten automatisk afsluttet, hvis borgeren bliver indlagt eller fængslet?")
-    assert "ikke automatisk fører til en afslutning af støtteindsatsen" in answer.text
-    assert len({c.chunk.chunk_id for c in answer.citations}) == 1
-    _assert_verbatim(answer)
-    # A sentence from elsewhere that covers the question nearly as well as the lead is another wording: kept.
-    kept = assistant.answer("Siden hvornår har man arbejdet med Housing First i Danmark, og i hvilken sammenhæng?")
-    assert "anvendt i Danmark siden 2009" in kept.text
-    assert len({c.chunk.chunk_id for c in kept.citations}) > 1
-
-
-def test_a_meaning_question_gets_the_sentence_that_explains_the_lead(assistant) -> None:
+def test_a_meaning_question_gets_the_sentence_that_explains_the_lead(answering) -> None:
     # The lead only names the "mentale omstilling"; the sentence after it says what it is.
-    answer = assistant.answer(
+    answer = answering.answer(
         "Hvad menes der med, at Housing First også kræver en mental omstilling hos de fagprofessionelle?"
     )
     lead = answer.text.splitlines()[0]
@@ -387,13 +375,13 @@ def test_a_meaning_question_gets_the_sentence_that_explains_the_lead(assistant) 
     _assert_verbatim(answer)
 
 
-def test_a_label_row_the_question_names_is_quoted_whole(assistant) -> None:
+def test_a_label_row_the_question_names_is_quoted_whole(answering) -> None:
     # The quality standard's "Formål" row holds two sentences; the second says what the goal is.
-    answer = assistant.answer("formål med bostøtten i norddjurs")
+    answer = answering.answer("formål med bostøtten i norddjurs")
     lead = answer.text.splitlines()[0]
     assert lead.startswith("Formål: Formålet med bostøtten")
     assert "selvhjulpen" in lead
     _assert_verbatim(answer)
     # A manual section under a named heading is far longer than a row: only its opening is quoted.
-    long = assistant.answer("Hvad er formålet med ACT-metoden?").text.splitlines()[0]
-    assert len(long) <= assistant.settings.row_max_chars
+    long = answering.answer("Hvad er formålet med ACT-metoden?").text.splitlines()[0]
+    assert len(long) <= answering.settings.row_max_chars

@@ -16,14 +16,25 @@ APP = str(PROJECT_ROOT / "app.py")
 TIMEOUT = 180
 
 
-@pytest.fixture
-def app(corpus_settings, monkeypatch) -> AppTest:
+def _opened(corpus_settings, monkeypatch) -> AppTest:
     # Feedback from these tests lands in the session index dir (a copy would cost a re-ingest).
     monkeypatch.setenv("HFA_DATA_DIR", str(corpus_settings.data_dir))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+@pytest.fixture
+def app(corpus_settings, monkeypatch) -> AppTest:
+    return _opened(corpus_settings, monkeypatch)
+
+
+@pytest.fixture
+def answering_app(corpus_settings, monkeypatch) -> AppTest:
+    """The app answering whatever its confidence: for the tests of how an answer's form is shown."""
+    monkeypatch.setenv("HFA_ANSWER_CONFIDENCE", "0")
+    return _opened(corpus_settings, monkeypatch)
 
 
 def _ask(at: AppTest, question: str) -> AppTest:
@@ -79,13 +90,13 @@ def test_a_municipality_no_document_knows_is_refused(app):
     assert shown(reply.markdown[0].value) == REFUSAL
 
 
-def test_follow_up_is_rewritten_and_shown(app):
-    _ask(app, "Hvad er det maksimale caseload i CTI?")
-    _ask(app, "Og i ICM?")
-    reply = app.chat_message[-1]
+def test_follow_up_is_rewritten_and_shown(answering_app):
+    _ask(answering_app, "Hvad er det maksimale caseload i CTI?")
+    _ask(answering_app, "Og i ICM?")
+    reply = answering_app.chat_message[-1]
     assert shown(reply.caption[0].value) == "Søgte efter: Hvad er det maksimale caseload i ICM?"
     assert "otte borgere" in shown(reply.markdown[0].value)
-    assert [shown(m.markdown[0].value) for m in app.chat_message if m.name == "user"] == [
+    assert [shown(m.markdown[0].value) for m in answering_app.chat_message if m.name == "user"] == [
         "Hvad er det maksimale caseload i CTI?",
         "Og i ICM?",
     ]
@@ -104,13 +115,13 @@ def test_empty_input_is_ignored(app):
     assert not app.chat_message
 
 
-def test_filter_adds_notice(app):
-    app.sidebar.multiselect[1].set_value(["aarhus"]).run()
-    _ask(app, "Hvilke metoder bevilger Aarhus Kommune bostøtte efter?")
-    captions = [shown(c.value) for c in app.chat_message[-1].caption]
+def test_filter_adds_notice(answering_app):
+    answering_app.sidebar.multiselect[1].set_value(["aarhus"]).run()
+    _ask(answering_app, "Hvilke metoder bevilger Aarhus Kommune bostøtte efter?")
+    captions = [shown(c.value) for c in answering_app.chat_message[-1].caption]
     assert any("afgrænset af et filter" in c for c in captions)
-    assert app.chat_message[-1].expander
-    assert all(shown(e.label).endswith("koordinerende sagsbehandling") for e in app.chat_message[-1].expander)
+    assert answering_app.chat_message[-1].expander
+    assert all(shown(e.label).endswith("koordinerende sagsbehandling") for e in answering_app.chat_message[-1].expander)
 
 
 def test_feedback_is_stored(app, corpus_settings):
@@ -152,17 +163,17 @@ def test_language_model_answer_is_streamed_and_checked_in_the_app(app, monkeypat
     assert any("ingen kildehenvisning" in c for c in captions)
 
 
-def test_list_answer_is_a_bulleted_list(app):
-    _ask(app, "Hvilke kerneprincipper bygger Housing First på?")
-    answer = app.chat_message[-1].markdown[0].value
+def test_list_answer_is_a_bulleted_list(answering_app):
+    _ask(answering_app, "Hvilke kerneprincipper bygger Housing First på?")
+    answer = answering_app.chat_message[-1].markdown[0].value
     assert answer.count("<ul>") == 1 and answer.count("<li>") == 8
     assert shown(answer).startswith("Housing First bygger på følgende otte kerneprincipper: [1]")
     assert "<li>boligen som en basal menneskeret [1]</li>" in answer
 
 
-def test_comparison_is_a_table_with_quotes_per_item(app):
-    _ask(app, "Hvad er forskellen på ICM og CTI?")
-    reply = app.chat_message[-1]
+def test_comparison_is_a_table_with_quotes_per_item(answering_app):
+    _ask(answering_app, "Hvad er forskellen på ICM og CTI?")
+    reply = answering_app.chat_message[-1]
     table = reply.table[0].value
     assert list(table.columns) == ["ICM", "CTI"]
     assert {"målgruppe", "caseload"} <= set(table.index)

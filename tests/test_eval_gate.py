@@ -8,6 +8,7 @@ from assistant.retrieval import Filters, HybridRetriever, Passage, Preference
 from assistant.service import Assistant
 from eval import runner
 from eval.gold import load_all
+from eval.split import TEST, side, split
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +25,10 @@ class ReversedRetriever(HybridRetriever):
 
 
 def overall(assistant: Assistant) -> dict:
-    return runner.evaluate({runner.OURS: assistant}, load_all())["systems"][runner.OURS]["summary"]["alle"]
+    """Our figures on the test split, which the CI gate reads."""
+    items = load_all()
+    test = side(items, split(items), TEST)
+    return runner.evaluate({runner.OURS: assistant}, test)["systems"][runner.OURS]["summary"]["alle"]
 
 
 def test_gate_passes_with_the_real_retriever(assistant):

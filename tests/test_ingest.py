@@ -49,11 +49,13 @@ def test_first_ingest_indexes_everything_and_rerun_embeds_nothing(small: Setting
     _manifest_without_missing(small)
     totals = []
     report = run_ingest(
-        small, embeddings=embeddings, progress_factory=lambda total: totals.append(total) or (lambda n: None)
+        small, embeddings=embeddings, progress_factory=lambda total, what: totals.append((total, what)) or (lambda n: None)
     )
     assert sorted(report.added) == ["aarhus-slides", "norddjurs-kvalitetsstandard"]
     catalog = Catalog.load(small.index_dir)
-    assert totals == [len(catalog.chunks)] and report.chunks_embedded == len(catalog.chunks)
+    # Every chunk is embedded, then the sentences of every chunk (for answering), each step with its progress.
+    n = len(catalog.chunks)
+    assert totals == [(n, "afsnit"), (n, "sætninger i afsnit")] and report.chunks_embedded == n
     assert _stored_ids(small, embeddings) == set(catalog.chunks)
     assert set(LexicalIndex.load(small.index_dir).chunk_ids) == set(catalog.chunks)
 

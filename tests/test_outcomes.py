@@ -29,15 +29,16 @@ def test_a_municipality_no_document_knows_is_not_covered_and_refused(assistant) 
     assert answer.outcome == NOT_COVERED and answer.refused and not answer.citations
 
 
-def test_nearest_quotes_the_best_sentence_of_several_passages_with_their_sections(assistant) -> None:
+def test_the_passage_that_answers_a_caseworker_is_shown_not_refused(assistant) -> None:
+    # "indlagt" is spelt "indlægges" in the manual: no word of the answer matches, but its passage is retrieved.
     answer = assistant.answer("Min borger er blevet indlagt på psykiatrisk. Skal jeg tage kontakt til afdelingen?")
     assert answer.outcome != NOT_COVERED and not answer.refused
+    assert "orientere hospital eller fængsel" in answer.text
     if answer.outcome == NEAREST:
         assert answer.text.startswith(NEAREST_LEAD)
-        assert 2 <= len(answer.sources()) <= 3
-        assert all(chunk.section for _, chunk in answer.sources())
-        for citation in answer.citations:
-            assert citation.chunk.text[citation.start : citation.end] == citation.quote
+    assert all(chunk.section for _, chunk in answer.sources())
+    for citation in answer.citations:
+        assert citation.chunk.text[citation.start : citation.end] == citation.quote
 
 
 def test_a_list_asked_for_with_kan_du_liste_dem_shows_the_principles(assistant) -> None:
@@ -49,12 +50,14 @@ def test_a_list_asked_for_with_kan_du_liste_dem_shows_the_principles(assistant) 
 def test_the_phases_of_cti_are_shown_to_an_english_question(assistant) -> None:
     answer = assistant.answer("What are the three phases of CTI and how long does each last?")
     text = visible(answer)
-    assert "fase" in text and ("tre måneder" in text or "3 måneder" in text or "ni måneder" in text), text
+    assert "ni måneder" in text and "tre lige lange faser" in text, text
 
 
 def test_the_final_approval_date_is_visible(assistant) -> None:
     answer = assistant.answer("Hvilken dato blev kvalitetsstandarden endeligt godkendt i udvalget?")
     assert "24-04-2024" in answer.text
+    # The hearing date is never given as the answer on its own.
+    assert not (answer.outcome == ANSWER and "24-04-2024" not in answer.text.splitlines()[0])
 
 
 def test_the_shipped_model_was_trained_on_dev_only_and_a_broken_file_is_named(tmp_path) -> None:

@@ -7,7 +7,7 @@
   how likely the composed answer is right (``confidence``, calibrated on
   held-out folds of the dev split); at ``answer_confidence`` or above the
   assistant answers, below it shows the nearest the sources say (``nearest``):
-  the best unit of each of the best passages, quoted and cited.
+  the would-be answer and the best unit of each of the best passages, quoted.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from assistant.answering.question import Analysis
 from assistant.answering.scoring import ScoredUnit
 from assistant.drafting import Draft
 from assistant.retrieval import Passage
+from assistant.units import Unit, continued
 from hfa_settings import Settings
 
 ANSWER, NEAREST, NOT_COVERED = "answer", "nearest", "not_covered"
@@ -59,9 +60,14 @@ def decide(confidence_value: float, settings: Settings) -> str:
     return ANSWER if confidence_value >= settings.answer_confidence else NEAREST
 
 
-def nearest_units(scored: Sequence[ScoredUnit], settings: Settings) -> list[ScoredUnit]:
-    """The best unit of each of the ``nearest_passages`` passages whose best unit scores highest."""
+def nearest_units(scored: Sequence[ScoredUnit], settings: Settings) -> list[Unit]:
+    """The best unit of each of the ``nearest_passages`` best-ranked passages, with the sentence after it.
+
+    Chosen on dev: by passage rank and continued, the quotes show a little more of
+    the asked facts than by unit score alone (0.800 against 0.796).
+    """
     best: dict[str, ScoredUnit] = {}
     for s in scored:  # best first: the first unit seen of a passage is its best
         best.setdefault(s.unit.chunk.chunk_id, s)
-    return sorted(best.values(), key=lambda s: s.score, reverse=True)[: settings.nearest_passages]
+    ranked = sorted(best.values(), key=lambda s: s.passage.rank)[: settings.nearest_passages]
+    return [continued(s.unit) for s in ranked]

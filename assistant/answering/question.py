@@ -302,6 +302,8 @@ def _repair(words: list[str], vocabulary: Vocabulary) -> tuple[list[str], list[s
         for word in raw.lower().split("-"):
             if len(word) < MIN_COMPOUND_PART or word in STOPWORDS or word in ENGLISH_WORDS or word in known:
                 continue
+            if _is_cue(word):  # "liste" asks for a list: it is not a misspelt corpus word ("miste")
+                continue
             fixed = (
                 (ABBREVIATIONS[word] if ABBREVIATIONS.get(word) in known else None)
                 or folded.get(word)
@@ -314,7 +316,7 @@ def _repair(words: list[str], vocabulary: Vocabulary) -> tuple[list[str], list[s
             if fixed:
                 repaired.append(word)
                 repairs.append(fixed)
-            elif not _part_of_known(word, known) and not _is_cue(word):
+            elif not _part_of_known(word, known):
                 unknown.append(word)
     return repaired, repairs, list(dict.fromkeys(unknown))
 

@@ -88,16 +88,27 @@ def score_units(
     settings: Settings,
     model: AnswerModel | None = None,
 ) -> list[ScoredUnit]:
-    """Every unit of the passages scored by the (shipped) unit model, best first."""
-    return ranked(candidates(analysis, passages, corpus, settings), model or load_model())
+    """Every unit of the passages scored by the (shipped) unit model, best first (see :func:`named_scope_only`)."""
+    return named_scope_only(analysis, ranked(candidates(analysis, passages, corpus, settings), model or load_model()))
+
+
+def named_scope_only(analysis: Analysis, scored: Sequence[ScoredUnit]) -> list[ScoredUnit]:
+    """A question naming a municipality is answered from that municipality's documents when any were retrieved.
+
+    Its rules are local: another source's rule quoted for it would read as the municipality's own.
+    """
+    local = [s for s in scored if s.unit.chunk.scope in analysis.scopes]
+    return local or list(scored)
 
 
 def lexical_units(
     analysis: Analysis, passages: Sequence[Passage], corpus: Corpus, settings: Settings
 ) -> list[ScoredUnit]:
-    """Every unit of the passages ranked by its share of the terms, then its passage's, then the passage rank."""
+    """Every unit ranked by its share of the terms, then by holding the asked value, its passage's share, rank."""
     found = candidates(analysis, passages, corpus, settings)
-    ordered = sorted(found, key=lambda s: (s.coverage, s.context, -s.passage.rank), reverse=True)
+    ordered = sorted(
+        found, key=lambda s: (s.coverage, s.features["value_held"], s.context, -s.passage.rank), reverse=True
+    )
     return [replace(s, score=s.coverage) for s in ordered]
 
 
