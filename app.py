@@ -201,6 +201,8 @@ def show_answer(answer: Answer, assistant: Assistant) -> None:
     if answer.searched and answer.searched != answer.question:
         st.caption(plain(f"Søgte efter: {answer.searched}"))
     if answer.table is not None:
+        if answer.outcome == NEAREST:
+            st.caption(plain(answer.text.splitlines()[0]))
         comparison_table(answer)
         st.page_link(
             COMPARE_PAGE,

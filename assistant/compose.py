@@ -70,10 +70,11 @@ def nearest_draft(draft: Draft, scored: Sequence[ScoredUnit], settings: Settings
     """What the sources say nearest, not claimed to answer.
 
     The would-be answer's quotes, then the best unit of each of the best
-    passages it does not quote (a comparison table gives way to those units).
+    passages it does not quote. A comparison stays its table of cited cells
+    (each cell is a quote already), only no longer claimed as the answer.
     """
     if draft.table is not None:
-        draft = Draft("", (), draft.passages, NEAREST)
+        return replace(draft, outcome=NEAREST)
     numbering = Numbering.continuing(draft)
     quoted = {c.chunk.chunk_id for c in draft.citations}
     # A value lead ("03-04-2024 [1]") would claim what nearest does not: its unit follows it anyway.

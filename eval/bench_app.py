@@ -94,8 +94,8 @@ def ask(page: Any, question: str, timeout_ms: float = 60_000) -> float:
             const avatars = document.querySelectorAll('[data-testid="stChatMessageAvatarAssistant"]');
             if (avatars.length !== n) return false;
             const last = [...document.querySelectorAll('[data-testid="stChatMessage"]')].pop();
-            // The answer itself (text or table) must be drawn, not only the widgets after it.
-            const body = last.querySelector('.hfa-answer, [data-testid="stTable"]');
+            // The answer itself (text, nearest quotes or table) must be drawn, not only the widgets after it.
+            const body = last.querySelector('.hfa-answer, .hfa-nearest-lead, [data-testid="stTable"]');
             return !!last.querySelector('[data-testid="stFeedback"]') && !!body && body.innerText.trim().length > 0;
         }""",
         arg=answered + 1,

@@ -56,8 +56,7 @@ def test_methods_and_aspects_come_from_the_link_and_own_aspects_are_rows(index) 
     assert at.info[0].value == "Vælg mindst én metode og ét aspekt."
 
 
-def test_a_comparison_answer_links_to_the_page_with_its_methods(index, monkeypatch) -> None:
-    monkeypatch.setenv("HFA_ANSWER_CONFIDENCE", "0")  # how a comparison answer is shown, whatever its confidence
+def test_a_comparison_answer_links_to_the_page_with_its_methods(index) -> None:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     at.chat_input[0].set_value("Hvad er forskellen på CTI og ICM?").run()
     assert not at.exception, at.exception

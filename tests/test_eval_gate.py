@@ -53,7 +53,7 @@ def test_gate_fails_with_a_broken_retriever(assistant, corpus_settings):
 @pytest.mark.parametrize(("minimum", "exit_code"), [(0.0, 0), (1.01, 1)])
 def test_eval_command_exit_code_follows_the_gate(corpus_settings, tmp_path, minimum, exit_code):
     thresholds = tmp_path / "thresholds.toml"
-    thresholds.write_text(f"[min]\nrefusal_accuracy = {minimum}\n", encoding="utf-8")
+    thresholds.write_text(f"[min]\nout_of_scope_not_answered = {minimum}\n", encoding="utf-8")
     out = tmp_path / "reports"
     args = ["--data-dir", str(corpus_settings.data_dir), "eval", "--category", "uden-for-kilderne"]
     args += ["--no-baselines", "--gate", "--thresholds", str(thresholds), "--out", str(out)]

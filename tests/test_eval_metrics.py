@@ -191,3 +191,29 @@ def test_gold_validation(tmp_path, yaml_text, message):
     path.write_text(textwrap.dedent(yaml_text), encoding="utf-8")
     with pytest.raises(GoldError, match=message):
         load_gold(path)
+
+
+@pytest.mark.parametrize(
+    ("category", "outcome", "text", "answered", "wrong", "not_covered", "out_not_answered"),
+    [
+        ("regler", "answer", "Klagefristen er 4 uger. [1]", 1.0, 0.0, 0.0, None),
+        ("regler", "answer", "Der kan klages. [1]", 1.0, 1.0, 0.0, None),  # the asked fact is missing
+        ("regler", "nearest", "Klagefristen er 4 uger. [1]", 0.0, None, 0.0, None),  # not an answer: not wrong
+        ("regler", "not_covered", "Det kan jeg ikke finde.", 0.0, None, 1.0, None),
+        ("uden-for-kilderne", "answer", "Klagefristen er 4 uger. [1]", None, 1.0, None, 0.0),
+        ("uden-for-kilderne", "nearest", "Klagefristen er 4 uger. [1]", None, None, None, 1.0),
+    ],
+)
+def test_outcome_scores(category, outcome, text, answered, wrong, not_covered, out_not_answered):
+    out_of_scope = category == "uden-for-kilderne"
+    gold = item(
+        *(() if out_of_scope else (("b", "Klagefristen er 4 uger."),)),
+        category=category,
+        facts=() if out_of_scope else ("4 uger",),
+    )
+    ans = answer(text, [cite(1, B, "Klagefristen er 4 uger.")], [B], refused=outcome == "not_covered")
+    scores = metrics.score_item(gold, ans | {"outcome": outcome}, [B])
+    assert scores.get("answer_rate") == answered
+    assert scores["wrong_answer_rate"] == wrong
+    assert scores.get("not_covered_rate") == not_covered
+    assert scores["out_of_scope_not_answered"] == out_not_answered

@@ -49,7 +49,9 @@ def test_first_ingest_indexes_everything_and_rerun_embeds_nothing(small: Setting
     _manifest_without_missing(small)
     totals = []
     report = run_ingest(
-        small, embeddings=embeddings, progress_factory=lambda total, what: totals.append((total, what)) or (lambda n: None)
+        small,
+        embeddings=embeddings,
+        progress_factory=lambda total, what: totals.append((total, what)) or (lambda n: None),
     )
     assert sorted(report.added) == ["aarhus-slides", "norddjurs-kvalitetsstandard"]
     catalog = Catalog.load(small.index_dir)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.service import REFUSAL
+from assistant.service import NEAREST_LEAD, REFUSAL
 from eval.bench_app import CHROMIUM, CHROMIUM_ARGS, ask, open_chat
 from hfa_settings import PROJECT_ROOT
 
@@ -40,20 +40,22 @@ def _last_answer(page):
     return page.get_by_test_id("stChatMessage").last
 
 
-def _open_first_source(page) -> str:
-    """Open the first source card of the last answer; returns its highlighted quotes."""
-    card = _last_answer(page).get_by_test_id("stExpander").first
-    card.locator("summary").click()
-    card.locator("mark").first.wait_for(state="visible")
-    page.wait_for_timeout(500)  # let the expander finish opening before a screenshot
-    return " ".join(card.locator("mark").all_inner_texts())
+def _quoted(page) -> str:
+    """The highlighted quotes of the last answer: its source cards opened, or its open nearest quotes."""
+    answer = _last_answer(page)
+    cards = answer.get_by_test_id("stExpander")
+    if cards.count():
+        cards.first.locator("summary").click()
+    answer.locator("mark").first.wait_for(state="visible")
+    page.wait_for_timeout(500)  # let an expander finish opening before a screenshot
+    return " ".join(answer.locator("mark").all_inner_texts())
 
 
 def test_rule_question(page, tmp_path):
     ask(page, "Hvad er klagefristen for en afgørelse efter § 85 a?")
     answer = _last_answer(page)
     assert "4 uger" in answer.inner_text() and "[1]" in answer.inner_text()
-    assert "4 uger" in _open_first_source(page)
+    assert "4 uger" in _quoted(page)
     _screenshot(page, tmp_path / "rule.png")
     if os.environ.get("HFA_UPDATE_SCREENSHOT"):  # refresh the README picture on request only
         shutil.copyfile(tmp_path / "rule.png", SCREENSHOT)
@@ -67,13 +69,28 @@ def test_method_question_and_follow_up(page, tmp_path):
     text = _last_answer(page).inner_text()
     assert "Søgte efter: Hvad er det maksimale caseload i ICM?" in text
     assert "otte borgere" in text and "[1]" in text
-    assert "ICM" in _open_first_source(page)
+    assert "ICM" in _quoted(page)
     _screenshot(page, tmp_path / "follow-up.png")
 
 
-def test_out_of_scope_question(page, tmp_path):
+def test_nearest_shows_open_quotes_with_the_sentence_marked_and_the_section_named(page, tmp_path):
     ask(page, "Hvad er satsen for kontanthjælp i 2025?")
+    answer = _last_answer(page)
+    text = answer.inner_text()
+    assert NEAREST_LEAD in text
+    assert answer.get_by_test_id("stExpander").count() == 0  # open quotes, not collapsed boxes
+    sources = answer.locator(".hfa-nearest-source")
+    assert sources.count() >= 2
+    # Each quote is named by its section first, then its document: "[1] 4.2. Visitation … · Housing First-tilgangen".
+    assert all(name.startswith("[") and " · " in name for name in sources.all_inner_texts())
+    assert answer.locator("mark").first.is_visible()
+    _screenshot(page, tmp_path / "nearest.png")
+    if os.environ.get("HFA_UPDATE_SCREENSHOT"):
+        shutil.copyfile(tmp_path / "nearest.png", PROJECT_ROOT / "docs" / "nearest.png")
+
+
+def test_a_municipality_no_source_covers_is_not_covered(page, tmp_path):
+    ask(page, "Hvad er klagefristen for bostøtte i Odense Kommune?")
     text = _last_answer(page).inner_text()
-    assert REFUSAL in text and "Nærmeste passager" in text
-    assert "[1]" not in text
+    assert REFUSAL in text and "[1]" not in text
     _screenshot(page, tmp_path / "refusal.png")
