@@ -31,7 +31,6 @@ DEFAULT_OUT = PROJECT_ROOT / "eval" / "reports"
 @click.option("--gate", is_flag=True, help="Afslut med fejl, hvis vores tal er under grænserne.")
 @click.option("--thresholds", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Grænsefil (TOML).")
 @click.option("--comparison", is_flag=True, help="Kun metodesammenligningen (eval/comparison_gold.yaml).")
-@click.option("--blind", is_flag=True, help="Også blindsættet (eval/blind*.yaml): scor det én gang, tun aldrig på det.")
 @click.pass_obj
 def eval_command(
     settings: Settings,
@@ -44,7 +43,6 @@ def eval_command(
     gate: bool,
     thresholds: Path | None,
     comparison: bool,
-    blind: bool,
 ) -> None:
     r"""Evaluer svarene mod guldsættet (eval/gold.yaml og eval/conversations.yaml).
 
@@ -57,8 +55,9 @@ def eval_command(
       hfa eval --mode ollama --no-baselines      # svar fra den indstillede sprogmodel
       hfa eval --comparison --gate               # kun metodesammenligningen (hfa compare)
 
-    Guldsættet er delt én gang i dev og test (eval/split.yaml): tabellen viser
-    dem side om side, og --gate læser test. Tun og træn kun på dev.
+    Guldsættet er delt én gang i dev og test (eval/split.yaml); blindsættet
+    (eval/blind*.yaml) hører til test. Tabellen viser dev, test og blind side om
+    side, og --gate læser test. Tun og træn kun på dev.
 
     Uden --category/--tag scores også metodesammenligningen (celle-nøjagtighed,
     tomme celler, 'Tilbydes i', tid for hele tabellen) mod eval/comparison_gold.yaml.
@@ -68,12 +67,13 @@ def eval_command(
     from assistant.service import Assistant
     from eval import report as render
     from eval import runner
+    from eval.split import sided_items
     from ingest.embeddings import make_embeddings
     from ingest.index import IndexProblem
 
     items = [
         item
-        for item in _with_splits(blind)
+        for item in sided_items()
         if (not category or item.category in category) and (not tag or set(tag) & set(item.tags))
     ]
     if not items:
@@ -116,22 +116,6 @@ def eval_command(
 
 
 GATED_SPLIT = "test"
-
-
-def _with_splits(blind: bool) -> list:
-    """The gold items tagged with their split (``dev``/``test``), and the blind set's when asked."""
-    from dataclasses import replace
-
-    from eval.gold import EVAL_DIR, load_all
-    from eval.split import BLIND, split
-
-    items = load_all()
-    sides = split(items)
-    tagged = [replace(item, tags=(*item.tags, sides[item.id])) for item in items]
-    if blind:
-        extra = load_all(EVAL_DIR / "blind.yaml", EVAL_DIR / "blind_conversations.yaml")
-        tagged += [replace(item, tags=(*item.tags, BLIND)) for item in extra]
-    return tagged
 
 
 def split_columns(report: dict) -> list[list[str]]:

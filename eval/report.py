@@ -87,11 +87,17 @@ def markdown(report: Mapping[str, Any], regressions: Sequence[str] = ()) -> str:
             for cluster, count in clusters.most_common()
         ]
     for name, system in report["systems"].items():
-        curve = system.get("risk_coverage") or []
-        if curve:
-            rows = [["answer_confidence", "dækning (besvarbare besvaret)", "risiko (forkerte af givne svar)"]]
-            rows += [[f"{p['threshold']:.2f}", f"{p['coverage']:.3f}", f"{p['risk']:.3f}"] for p in curve]
-            parts += [f"## Risiko–dækning: {name}", markdown_table(rows)]
+        curves = system.get("risk_coverage") or {}
+        if curves:
+            rows = [["answer_confidence", *(f"{split}: dækning / risiko" for split in curves)]]
+            for i, point in enumerate(next(iter(curves.values()))):
+                cells = [f"{c[i]['coverage']:.3f} / {c[i]['risk']:.3f}" for c in curves.values()]
+                rows.append([f"{point['threshold']:.2f}", *cells])
+            parts += [
+                f"## Risiko–dækning: {name}",
+                "Dækning: andel af de besvarbare spørgsmål, der besvares; risiko: andel forkerte af de givne svar.",
+                markdown_table(rows),
+            ]
     if regressions:
         parts += ["## Regressioner", *(f"- {line}" for line in regressions)]
     return "\n\n".join(parts) + "\n"
@@ -132,10 +138,10 @@ def risk_chart(report: Mapping[str, Any], path: Path) -> None:
 
     figure, ax = plt.subplots(figsize=(6, 5))
     for name, system in report["systems"].items():
-        curve = system.get("risk_coverage") or []
-        ax.plot([p["coverage"] for p in curve], [p["risk"] for p in curve], "o-", label=name)
-        for p in curve[::2]:
-            ax.annotate(f"{p['threshold']:.2f}", (p["coverage"], p["risk"]), fontsize=7)
+        for split, curve in (system.get("risk_coverage") or {}).items():
+            ax.plot([p["coverage"] for p in curve], [p["risk"] for p in curve], "o-", label=f"{name}: {split}")
+            for p in curve[::4]:
+                ax.annotate(f"{p['threshold']:.2f}", (p["coverage"], p["risk"]), fontsize=7)
     ax.set_xlabel("dækning (besvarbare spørgsmål, der besvares)")
     ax.set_ylabel("risiko (forkerte blandt de givne svar)")
     ax.set_xlim(0, 1)

@@ -64,6 +64,19 @@ def always_answering(assistant: Assistant) -> Assistant:
     )
 
 
+SPLITS = ("dev", "test", "blind")
+
+
+def curves_by_split(items: Sequence[GoldItem], rows: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[str, float]]]:
+    """The risk–coverage curve over all items (``alle``) and over each split present (dev, test, blind)."""
+    curves = {"alle": risk_coverage(items, rows)}
+    for name in SPLITS:
+        pairs = [(i, r) for i, r in zip(items, rows, strict=True) if name in i.tags]
+        if pairs:
+            curves[name] = risk_coverage([i for i, _ in pairs], [r for _, r in pairs])
+    return curves
+
+
 def curve_rows(assistant: Assistant, items: Sequence[GoldItem]) -> list[dict[str, Any]]:
     """Each item answered at any confidence: its outcome, confidence and answer text."""
     conversations = Conversations(assistant)
@@ -225,7 +238,7 @@ def evaluate(
         report["systems"][name] = {
             "seconds": round(time.perf_counter() - started, 1),
             "summary": summarise(items, rows),
-            "risk_coverage": risk_coverage(items, curve_rows(always_answering(assistant), items)),
+            "risk_coverage": curves_by_split(items, curve_rows(always_answering(assistant), items)),
             "failures": [f.__dict__ for f in failures(items, rows)],
             "items": rows,
         }
