@@ -78,8 +78,8 @@ class Answer:
     ``question`` is what the user typed; ``searched`` the standalone question
     that was answered (a follow-up rewritten with its context). ``kind`` is the
     form of the answer: ``list``, ``comparison``, ``value``, ``rule``,
-    ``definition``, ``open``, ``nearest`` (quotes the sources say nearest) or
-    ``refusal`` (not covered). ``outcome`` is ``answer``, ``nearest`` or
+    ``definition``, ``open`` (for ``nearest``: the form the sources would answer
+    in) or ``refusal`` (not covered). ``outcome`` is ``answer``, ``nearest`` or
     ``not_covered`` (then ``refused``); ``confidence`` the calibrated
     probability that an answer from these sources is right.
     """

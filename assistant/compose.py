@@ -82,7 +82,8 @@ def nearest_draft(draft: Draft, scored: Sequence[ScoredUnit], settings: Settings
     for unit in nearest_units(scored, settings):
         if unit.chunk.chunk_id not in quoted:
             lines.append(f"{shown(unit)} [{numbering.cite(unit)}]")
-    return replace(numbering.draft("\n".join(lines), NEAREST), outcome=NEAREST)
+    # ``kind`` stays the form the sources would answer in; ``outcome`` says it is not claimed as the answer.
+    return replace(numbering.draft("\n".join(lines), draft.kind), outcome=NEAREST)
 
 
 def answer_draft(

@@ -136,7 +136,8 @@ def test_to_gold_writes_only_thumbs_down_as_unkeyed_candidates(tmp_path, rule_an
     comments = [line for line in target.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
     assert "# Brugerens kommentar: Fristen for Aarhus mangler i svaret" in comments
     assert not any("Godt og præcist" in line for line in comments)
-    for line in rule_answer.text[:300].splitlines():
+    preview = rule_answer.text[:300] + ("…" if len(rule_answer.text) > 300 else "")
+    for line in preview.splitlines():
         assert f"#   {line}".rstrip() in comments  # the answer the user saw, line by line
     assert rule_answer.citations
     for citation in rule_answer.citations:

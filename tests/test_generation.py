@@ -295,7 +295,9 @@ def test_eval_runs_in_generative_mode(assistant, corpus_settings, monkeypatch, t
     with OpenAIServer([Reply(content=claim)] * 1000) as server:
         monkeypatch.setenv("HFA_LLM_MODEL", MODEL)
         monkeypatch.setenv("HFA_LLM_BASE_URL", server.url + "/v1")
+        # Single questions only: a follow-up also asks the model to rewrite it.
         args = ["--data-dir", str(corpus_settings.data_dir), "eval", "--mode", "openai", "--tag", "sagsbehandler"]
+        args += ["--category", "regler"]
         result = CliRunner().invoke(main, [*args, "--no-baselines", "--out", str(tmp_path)])
         requests = len(server.chat_requests())
     assert result.exit_code == 0, result.output
