@@ -8,6 +8,9 @@ import pytest
 
 from eval.bench_app import CHROMIUM, running_app
 
+# Set to refresh the README pictures from a browser test run. Not HFA_*: the tests clear those.
+UPDATE_SCREENSHOTS = "UPDATE_SCREENSHOTS"
+
 
 @pytest.fixture(scope="session")
 def app_url(corpus_settings, tmp_path_factory):

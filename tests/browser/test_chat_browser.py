@@ -11,6 +11,7 @@ import pytest
 from assistant.service import NEAREST_LEAD, REFUSAL
 from eval.bench_app import CHROMIUM, CHROMIUM_ARGS, ask, open_chat
 from hfa_settings import PROJECT_ROOT
+from tests.browser.conftest import UPDATE_SCREENSHOTS
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +58,7 @@ def test_rule_question(page, tmp_path):
     assert "4 uger" in answer.inner_text() and "[1]" in answer.inner_text()
     assert "4 uger" in _quoted(page)
     _screenshot(page, tmp_path / "rule.png")
-    if os.environ.get("HFA_UPDATE_SCREENSHOT"):  # refresh the README picture on request only
+    if os.environ.get(UPDATE_SCREENSHOTS):  # refresh the README picture on request only
         shutil.copyfile(tmp_path / "rule.png", SCREENSHOT)
 
 
@@ -85,7 +86,7 @@ def test_nearest_shows_open_quotes_with_the_sentence_marked_and_the_section_name
     assert all(name.startswith("[") and " · " in name for name in sources.all_inner_texts())
     assert answer.locator("mark").first.is_visible()
     _screenshot(page, tmp_path / "nearest.png")
-    if os.environ.get("HFA_UPDATE_SCREENSHOT"):
+    if os.environ.get(UPDATE_SCREENSHOTS):
         shutil.copyfile(tmp_path / "nearest.png", PROJECT_ROOT / "docs" / "nearest.png")
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from eval.bench_app import CHROMIUM, CHROMIUM_ARGS, ask, open_chat
 from hfa_settings import PROJECT_ROOT
+from tests.browser.conftest import UPDATE_SCREENSHOTS
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +71,7 @@ def test_pick_methods_read_the_table_open_a_source_and_download_the_slide(page, 
     page.get_by_role("heading", name="Sammenlign metoder").click()  # leaves the picker, scrolls to the top
     page.wait_for_timeout(500)
     page.screenshot(path=tmp_path / "compare.png")
-    if os.environ.get("HFA_UPDATE_SCREENSHOT"):  # refresh the README picture on request only
+    if os.environ.get(UPDATE_SCREENSHOTS):  # refresh the README picture on request only
         shutil.copyfile(tmp_path / "compare.png", SCREENSHOT)
 
     card = page.get_by_test_id("stExpander").first
