@@ -60,7 +60,7 @@ def compose(
     model = model or load_model()
     scored = score_units(analysis, passages, corpus, settings, model)
     draft = answer_draft(analysis, scored, passages, corpus, settings)
-    estimate = confidence(analysis, scored, passages, draft, model, settings)
+    estimate = confidence(analysis, scored, passages, draft, corpus, model, settings)
     if decide(estimate, settings) == NEAREST:
         return replace(nearest_draft(draft, scored, settings), confidence=estimate)
     return replace(draft, confidence=estimate)

@@ -20,12 +20,17 @@ SectionKey = tuple[str, str]  # (doc_id, section path)
 SEPARATOR = " › "
 
 
-def inverse_document_frequencies(chunks: Iterable[Chunk]) -> dict[str, float]:
-    """IDF of each term over the indexed chunks."""
+def chunk_terms(chunk: Chunk) -> frozenset[str]:
+    """The stemmed terms of a chunk with its headings."""
+    return frozenset(terms(chunk.stored_text()))
+
+
+def inverse_document_frequencies(term_sets: Iterable[frozenset[str]]) -> dict[str, float]:
+    """IDF of each term over the indexed chunks' term sets."""
     frequencies: Counter[str] = Counter()
     total = 0
-    for chunk in chunks:
-        frequencies.update(set(terms(chunk.stored_text())))
+    for chunk_set in term_sets:
+        frequencies.update(chunk_set)
         total += 1
     return {t: math.log(1 + total / f) for t, f in frequencies.items()}
 
@@ -46,7 +51,9 @@ class Corpus:
         self.span_vectors = span_vectors
         # A searcher that embeds queries (ours) shares the question's vector; lexical baselines have none.
         self._embeddings: Embeddings | None = getattr(searcher, "embeddings", None)
-        self.idf = inverse_document_frequencies(ordered)
+        # Each chunk's terms, stemmed once here: IDF and every question's scoring read them.
+        self._terms = {chunk.chunk_id: chunk_terms(chunk) for chunk in ordered}
+        self.idf = inverse_document_frequencies(self._terms.values())
         self._sections: dict[SectionKey, list[Chunk]] = {}
         for chunk in ordered:
             self._sections.setdefault((chunk.doc_id, chunk.section), []).append(chunk)
@@ -98,6 +105,10 @@ class Corpus:
     def scopes_of(self, municipalities: Iterable[str]) -> list[str]:
         """The scopes of the documents issued by the named municipalities."""
         return sorted({s for name in municipalities for s in self.vocabulary.municipalities.get(name, [])})
+
+    def terms_of(self, chunk: Chunk) -> frozenset[str]:
+        """A chunk's stemmed terms with its headings (stemmed now if the chunk is not indexed here)."""
+        return self._terms.get(chunk.chunk_id) or chunk_terms(chunk)
 
     def query_vector(self, question: str) -> np.ndarray | None:
         """The question's unit-length e5 vector (the one retrieval just computed), None without an embedder."""

@@ -122,11 +122,12 @@ def _unit_rows(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:
 
 def _answered(example: Example, unit_model: LinearModel, assistant: Assistant) -> tuple[dict[str, float], float]:
     """The question's features and whether its composed answer is right, with this unit model."""
-    holder = AnswerModel(unit_model, unit_model, Calibration(np.zeros(1), np.zeros(1)), {})
-    scored = named_scope_only(example.analysis, ranked(example.units, holder))
+    scored = named_scope_only(example.analysis, ranked(example.units, unit_model))
     draft = answer_draft(example.analysis, scored, example.passages, assistant.corpus, assistant.settings)
     right = not example.item.out_of_scope and fact_share(example.item, draft.text) >= RIGHT_SHARE
-    return answer_features(example.analysis, scored, example.passages, draft, assistant.settings), float(right)
+    return answer_features(
+        example.analysis, scored, example.passages, draft, assistant.corpus, assistant.settings
+    ), float(right)
 
 
 def held_out_answers(

@@ -127,27 +127,27 @@ def with_relative(features: Sequence[dict[str, float]]) -> None:
 
 
 def passage_context(
-    analysis: Analysis, passage: Passage, idf: dict[str, float], settings: Settings
+    analysis: Analysis, passage: Passage, passage_terms: frozenset[str], idf: dict[str, float], settings: Settings
 ) -> tuple[float, float]:
-    """The question's coverage by the passage as a whole, and by its section path alone."""
-    chunk = passage.chunk
-    whole = coverage(analysis.terms, frozenset(terms(chunk.stored_text())), idf, settings)
-    return whole, coverage(analysis.terms, frozenset(terms(chunk.section)), idf, settings)
+    """The question's coverage by the passage as a whole (its terms given), and by its section path alone."""
+    whole = coverage(analysis.terms, passage_terms, idf, settings)
+    return whole, coverage(analysis.terms, frozenset(terms(passage.chunk.section)), idf, settings)
 
 
 def question_features(
     analysis: Analysis,
     ranked: Sequence[tuple[float, dict[str, float]]],
     passages: Sequence[Passage],
+    passage_terms: Sequence[frozenset[str]],
     answer: tuple[str, str],
     settings: Settings,
 ) -> dict[str, float]:
     """The features of a question, its best units (unit score and features, best first) and its answer.
 
-    ``answer`` is the composed answer's form and text.
+    ``passage_terms`` are the passages' stemmed terms; ``answer`` is the composed answer's form and text.
     """
     form, text = answer
-    everything = frozenset(t for p in passages for t in terms(p.chunk.stored_text()))
+    everything = frozenset().union(*passage_terms)
     scores = [score for score, _ in ranked]
     near = [features for _, features in ranked[:NEAR]]
     content = len(analysis.terms) + len(analysis.unknown)

@@ -24,6 +24,11 @@ MODEL_FILE = Path(__file__).resolve().parent / "model.json"
 MODEL_VERSION = 1
 
 
+def sigmoid(scores: np.ndarray) -> np.ndarray:
+    """The logistic probability of each linear score."""
+    return 1.0 / (1.0 + np.exp(-scores))
+
+
 class ModelError(RuntimeError):
     """The model file is missing, of another version or does not fit the features (Danish message)."""
 
@@ -41,10 +46,6 @@ class LinearModel:
     def decision(self, rows: np.ndarray) -> np.ndarray:
         """The linear score of each row (feature columns in ``features`` order)."""
         return ((rows - self.mean) / self.scale) @ self.coef + self.intercept
-
-    def probability(self, rows: np.ndarray) -> np.ndarray:
-        """The logistic probability of each row."""
-        return 1.0 / (1.0 + np.exp(-self.decision(rows)))
 
     def to_json(self) -> dict[str, Any]:
         """The model as JSON-ready data."""

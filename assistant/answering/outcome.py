@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from assistant.answering.features import as_row, question_features
 from assistant.answering.model import AnswerModel
@@ -23,8 +24,10 @@ from assistant.retrieval import Passage
 from assistant.units import Unit, continued
 from hfa_settings import Settings
 
+if TYPE_CHECKING:
+    from assistant.corpus import Corpus
+
 ANSWER, NEAREST, NOT_COVERED = "answer", "nearest", "not_covered"
-OUTCOMES = (ANSWER, NEAREST, NOT_COVERED)
 
 
 def silent(analysis: Analysis, passages: Sequence[Passage], settings: Settings) -> bool:
@@ -35,11 +38,17 @@ def silent(analysis: Analysis, passages: Sequence[Passage], settings: Settings) 
 
 
 def features(
-    analysis: Analysis, scored: Sequence[ScoredUnit], passages: Sequence[Passage], draft: Draft, settings: Settings
+    analysis: Analysis,
+    scored: Sequence[ScoredUnit],
+    passages: Sequence[Passage],
+    draft: Draft,
+    corpus: Corpus,
+    settings: Settings,
 ) -> dict[str, float]:
     """The answer model's features of a question, its scored units (best first) and its composed answer."""
     ranked = [(s.decision, s.features) for s in scored]
-    return question_features(analysis, ranked, passages, (draft.kind, draft.text), settings)
+    passage_terms = [corpus.terms_of(p.chunk) for p in passages]
+    return question_features(analysis, ranked, passages, passage_terms, (draft.kind, draft.text), settings)
 
 
 def confidence(
@@ -47,11 +56,12 @@ def confidence(
     scored: Sequence[ScoredUnit],
     passages: Sequence[Passage],
     draft: Draft,
+    corpus: Corpus,
     model: AnswerModel,
     settings: Settings,
 ) -> float:
     """The calibrated probability that the composed answer is right."""
-    row = as_row(features(analysis, scored, passages, draft, settings), model.answer.features)[None, :]
+    row = as_row(features(analysis, scored, passages, draft, corpus, settings), model.answer.features)[None, :]
     return float(model.calibration(model.answer.decision(row))[0])
 
 

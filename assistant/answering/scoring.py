@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.answering.features import as_row, passage_context, unit_features, with_relative
-from assistant.answering.model import AnswerModel, load_model
+from assistant.answering.model import AnswerModel, LinearModel, load_model, sigmoid
 from assistant.answering.question import Analysis
 from assistant.retrieval import Passage
 from assistant.units import Unit, chunk_units
@@ -45,7 +45,7 @@ def candidates(analysis: Analysis, passages: Sequence[Passage], corpus: Corpus, 
     question_vector = corpus.query_vector(analysis.search_text)
     found = []
     for passage in passages:
-        context, section = passage_context(analysis, passage, corpus.idf, settings)
+        context, section = passage_context(analysis, passage, corpus.terms_of(passage.chunk), corpus.idf, settings)
         for unit in chunk_units(passage.chunk, settings.max_list_items):
             if len(unit.text) < settings.min_sentence_chars:
                 continue
@@ -58,7 +58,7 @@ def candidates(analysis: Analysis, passages: Sequence[Passage], corpus: Corpus, 
                 unit_terms,
                 context,
                 section,
-                passage.dense or 0.0 if similarity is None else similarity,
+                (passage.dense or 0.0) if similarity is None else similarity,
                 corpus.idf,
                 settings,
             )
@@ -67,13 +67,12 @@ def candidates(analysis: Analysis, passages: Sequence[Passage], corpus: Corpus, 
     return found
 
 
-def ranked(found: Sequence[ScoredUnit], model: AnswerModel) -> list[ScoredUnit]:
-    """The candidates scored by the unit model, best first."""
+def ranked(found: Sequence[ScoredUnit], units: LinearModel) -> list[ScoredUnit]:
+    """The candidates scored by a unit model, best first."""
     if not found:
         return []
-    rows = np.vstack([as_row(s.features, model.units.features) for s in found])
-    decisions = model.units.decision(rows)
-    probabilities = 1.0 / (1.0 + np.exp(-decisions))
+    decisions = units.decision(np.vstack([as_row(s.features, units.features) for s in found]))
+    probabilities = sigmoid(decisions)
     scored = [
         ScoredUnit(s.unit, s.passage, float(p), s.coverage, s.context, s.terms, s.features, float(d))
         for s, p, d in zip(found, probabilities, decisions, strict=True)
@@ -89,7 +88,9 @@ def score_units(
     model: AnswerModel | None = None,
 ) -> list[ScoredUnit]:
     """Every unit of the passages scored by the (shipped) unit model, best first (see :func:`named_scope_only`)."""
-    return named_scope_only(analysis, ranked(candidates(analysis, passages, corpus, settings), model or load_model()))
+    return named_scope_only(
+        analysis, ranked(candidates(analysis, passages, corpus, settings), (model or load_model()).units)
+    )
 
 
 def named_scope_only(analysis: Analysis, scored: Sequence[ScoredUnit]) -> list[ScoredUnit]:
