@@ -109,8 +109,8 @@ def answer_html(text: str) -> str:
     return html_block("".join(parts), "hfa-answer")
 
 
-def highlighted(chunk: Chunk, spans: list[tuple[int, int]]) -> str:
-    """The passage as HTML, the quoted spans wrapped in <mark>."""
+def highlighted(chunk: Chunk, spans: list[tuple[int, int]], quoted_lines_only: bool = False) -> str:
+    """The passage as HTML, the quoted spans wrapped in <mark> (only the lines they stand on, if asked)."""
     parts, position = [], 0
     for start, end in sorted(spans):
         if start < position:
@@ -118,7 +118,20 @@ def highlighted(chunk: Chunk, spans: list[tuple[int, int]]) -> str:
         parts += [html.escape(chunk.text[position:start]), f"<mark>{html.escape(chunk.text[start:end])}</mark>"]
         position = end
     parts.append(html.escape(chunk.text[position:]))
-    return html_block("".join(parts).replace("\n", "<br>"), "hfa-passage")
+    lines = "".join(parts).split("\n")
+    if quoted_lines_only:
+        lines = _marked_lines(lines)
+    return html_block("<br>".join(lines), "hfa-passage")
+
+
+def _marked_lines(lines: list[str]) -> list[str]:
+    """The lines a <mark> opens on, runs on or closes on (a quote may span several lines)."""
+    kept, inside = [], False
+    for line in lines:
+        if inside or "<mark>" in line:
+            kept.append(line)
+        inside = line.rfind("<mark>") > line.rfind("</mark>") or (inside and "</mark>" not in line)
+    return kept
 
 
 def source_card(label: str, chunk: Chunk, spans: list[tuple[int, int]], scope_name: str) -> None:
@@ -137,7 +150,8 @@ def nearest_quotes(answer: Answer, assistant: Assistant) -> None:
         where = " · ".join(d for d in (chunk.section, chunk.title, assistant.vocabulary.scope_name(chunk)) if d)
         page = f", s. {chunk.page}" if chunk.page else ""
         st.markdown(
-            html_block(f"<b>[{n}] {html.escape(where + page)}</b>", "hfa-nearest-source") + highlighted(chunk, spans),
+            html_block(f"<b>[{n}] {html.escape(where + page)}</b>", "hfa-nearest-source")
+            + highlighted(chunk, spans, quoted_lines_only=True),
             unsafe_allow_html=True,
         )
     for notice in answer.notices:
