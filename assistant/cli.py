@@ -307,6 +307,7 @@ def sources(settings: Settings) -> None:
     Passer vektorlageret eller det leksikale indeks ikke til kataloget, siges
     det, og kommandoen slutter med kode 1.
     """
+    from ingest.embeddings import describe_threading
     from ingest.lock import holder
     from ingest.pipeline import store_problems
 
@@ -316,7 +317,7 @@ def sources(settings: Settings) -> None:
     for entry in sorted(catalog.documents.values(), key=lambda e: e.doc_id):
         click.echo(f"{entry.doc_id:30} {len(entry.chunk_ids):4} afsnit  {entry.scope:10} {entry.kind:17} {entry.title}")
     click.echo(f"Afsnit i alt: {len(catalog.chunks)}")
-    click.echo(f"Embedder: {catalog.embedder}")
+    click.echo(f"Embedder: {catalog.embedder} ({describe_threading(settings)})")
     click.echo(f"Seneste indlæsning: {catalog.last_ingest}")
     running = holder(settings.index_dir)
     if running is not None:

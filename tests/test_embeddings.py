@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -62,3 +67,40 @@ def test_a_question_searched_twice_is_embedded_once(embeddings) -> None:
     assert cached.embed_query("klagefrist i norddjurs") is first  # the same vector, not a second embedding
     other = cached.embed_query("hvad er CTI")
     assert other is not first and np.allclose(other, embeddings.embed_query("hvad er CTI"))
+
+
+def _engine_environment(data_dir, extra: dict[str, str]) -> str:
+    """What the embedding engine's OpenMP runtime reports it loaded with, when `hfa ask` runs."""
+    hfa = str(Path(sys.executable).with_name("hfa"))
+    env = os.environ | {"OMP_DISPLAY_ENV": "TRUE", "OMP_WAIT_POLICY": "ACTIVE", "OMP_NUM_THREADS": "7"} | extra
+    result = subprocess.run(
+        [hfa, "--data-dir", str(data_dir), "ask", "Hvad er ICM?"], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def test_the_engine_loads_with_the_threading_of_the_settings(corpus_settings) -> None:
+    # Whatever the shell says, queries never busy-wait, and the engine uses one thread per core by default.
+    default = _engine_environment(corpus_settings.data_dir, {})
+    assert "OMP_WAIT_POLICY = 'PASSIVE'" in default
+    assert f"OMP_NUM_THREADS = '{len(os.sched_getaffinity(0))}'" in default
+    chosen = _engine_environment(
+        corpus_settings.data_dir, {"HFA_EMBEDDING_THREADS": "1", "HFA_EMBEDDING_WAIT_POLICY": "active"}
+    )
+    assert "OMP_WAIT_POLICY = 'ACTIVE'" in chosen and "OMP_NUM_THREADS = '1'" in chosen
+
+
+def test_hfa_sources_shows_the_threading(corpus_settings) -> None:
+    hfa = str(Path(sys.executable).with_name("hfa"))
+    env = os.environ | {"HFA_EMBEDDING_THREADS": "1"}
+    result = subprocess.run(
+        [hfa, "--data-dir", str(corpus_settings.data_dir), "sources"], capture_output=True, text=True, env=env
+    )
+    assert "1 tråd, der sover, når den venter" in result.stdout
+
+
+def test_a_wrong_wait_policy_is_named(monkeypatch) -> None:
+    monkeypatch.setenv("HFA_EMBEDDING_WAIT_POLICY", "spin")
+    with pytest.raises(SettingsError, match="HFA_EMBEDDING_WAIT_POLICY.*passive, active"):
+        load_settings()
