@@ -6,7 +6,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -117,24 +118,12 @@ def ingest(settings: Settings, rebuild: bool, check: bool) -> None:
     if check:
         _check(settings)
         return
-    from tqdm import tqdm
-
+    from ingest.embeddings import yield_to_answers
     from ingest.pipeline import run_ingest
 
-    bars = []
-
-    def progress_factory(total: int, what: str) -> Callable[[int], None]:
-        bar = tqdm(total=total, desc=f"Indlejrer {what}", unit="afsnit", file=sys.stderr)
-        bars.append(bar)
-
-        def advance(done: int) -> None:
-            bar.update(done)
-
-        return advance
-
-    report = run_ingest(settings, rebuild=rebuild, progress_factory=progress_factory)
-    for bar in bars:
-        bar.close()
+    yield_to_answers(settings)
+    with progress_bars() as progress_factory:
+        report = run_ingest(settings, rebuild=rebuild, progress_factory=progress_factory)
     for repair in report.repairs:
         click.echo(f"Rettet: {repair}")
     for label, ids in (
@@ -151,6 +140,29 @@ def ingest(settings: Settings, rebuild: bool, check: bool) -> None:
         click.echo(f"FEJL i {name}: {reason}", err=True)
     if report.failed:
         sys.exit(2)
+
+
+@contextmanager
+def progress_bars() -> Iterator[Callable[[int, str], Callable[[int], None]]]:
+    """A progress factory for ingest: one bar on stderr per embedding step, all closed afterwards."""
+    from tqdm import tqdm
+
+    bars = []
+
+    def progress_factory(total: int, what: str) -> Callable[[int], None]:
+        bar = tqdm(total=total, desc=f"Indlejrer {what}", unit="afsnit", file=sys.stderr)
+        bars.append(bar)
+
+        def advance(done: int) -> None:
+            bar.update(done)
+
+        return advance
+
+    try:
+        yield progress_factory
+    finally:
+        for bar in bars:
+            bar.close()
 
 
 def _check(settings: Settings) -> None:

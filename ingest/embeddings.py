@@ -140,6 +140,18 @@ def set_engine_threading(settings: Settings) -> None:
     _threading_loaded = wanted
 
 
+def yield_to_answers(settings: Settings) -> None:
+    """Lower this process's CPU priority to ``ingest_niceness``, for an ingest run as a process of its own.
+
+    Answers asked in other processes meanwhile then come first. Linux keeps the niceness per thread (new
+    threads inherit their creator's), so every thread running now is lowered, before the engine starts its own.
+    """
+    threads = [int(task.name) for task in Path("/proc/self/task").glob("*")] or [0]
+    for thread in threads:
+        if settings.ingest_niceness > os.getpriority(os.PRIO_PROCESS, thread):
+            os.setpriority(os.PRIO_PROCESS, thread, settings.ingest_niceness)
+
+
 def make_embeddings(settings: Settings) -> Embeddings:
     """The embedder the settings ask for, its threads set before its engine loads."""
     set_engine_threading(settings)

@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 
 from hfa_settings import SettingsError, load_settings
 from ingest.embeddings import LastQueryEmbeddings, SentenceTransformerEmbeddings, embedder_id, make_embeddings
+from tests.conftest import CORPUS
 
 
 def _cos(a, b) -> float:
@@ -104,3 +106,34 @@ def test_a_wrong_wait_policy_is_named(monkeypatch) -> None:
     monkeypatch.setenv("HFA_EMBEDDING_WAIT_POLICY", "spin")
     with pytest.raises(SettingsError, match="HFA_EMBEDDING_WAIT_POLICY.*passive, active"):
         load_settings()
+
+
+def _niceness_of_threads(pid: int) -> list[int]:
+    """The nice value of every thread of a running process (field 19 of /proc/PID/task/TID/stat)."""
+    values = []
+    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+        try:
+            values.append(int(stat.read_text().rsplit(")", 1)[1].split()[16]))
+        except (OSError, IndexError):  # the thread or process ended meanwhile
+            continue
+    return values
+
+
+def test_hfa_ingest_gives_way_to_answers(tmp_path) -> None:
+    # An ingest runs at the configured niceness on all its threads, the engine's included, so that
+    # answers asked meanwhile in the app or another terminal come first.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "article.txt").write_text((CORPUS / "en-stoetteindsats-der-virker.txt").read_text(encoding="utf-8"))
+    hfa = str(Path(sys.executable).with_name("hfa"))
+    command = [hfa, "--data-dir", str(tmp_path / "data"), "--corpus-dir", str(corpus), "ingest"]
+    ingest = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    samples = []
+    while ingest.poll() is None:
+        samples.append(_niceness_of_threads(ingest.pid))
+        time.sleep(0.1)
+    assert ingest.returncode == 0, ingest.stderr.read() if ingest.stderr else ""
+    lowered = next(i for i, sample in enumerate(samples) if 10 in sample)  # before: the interpreter starting
+    after = [sample for sample in samples[lowered:] if sample]
+    assert all(set(sample) == {10} for sample in after)
+    assert max(len(sample) for sample in after) > 2  # the engine's threads ran, and at the same niceness
