@@ -21,6 +21,7 @@ from assistant.answering.question import analyze
 from assistant.comparison import method_names
 from assistant.feedback import FeedbackError, feedback_path, record
 from assistant.logs import configure_logging, log_path
+from assistant.privacy import PRIVACY_NOTICES, mask_personal_numbers
 from assistant.retrieval import Filters
 from assistant.scopes import differences, sides, without_municipalities
 from assistant.service import Assistant
@@ -52,6 +53,7 @@ MODE_NAMES = {
     "ollama": "Sprogmodel via Ollama",
     "openai": "Sprogmodel (OpenAI-kompatibel)",
 }
+PRIVACY_REMINDER = "Skriv ikke navne, CPR-numre eller andre personoplysninger om borgere i spørgsmålene."
 ERROR_TEXT = "Der skete en fejl, da svaret skulle findes. Prøv igen, eller formulér spørgsmålet anderledes."
 COMPARE_PAGE = "app_pages/compare.py"
 log = logging.getLogger("app")
@@ -155,7 +157,8 @@ def nearest_quotes(answer: Answer, assistant: Assistant) -> None:
             unsafe_allow_html=True,
         )
     for notice in answer.notices:
-        st.caption(plain(notice))
+        if notice not in PRIVACY_NOTICES:
+            st.caption(plain(notice))
 
 
 def comparison_table(answer: Answer) -> None:
@@ -232,7 +235,8 @@ def show_answer(answer: Answer, assistant: Assistant) -> None:
         if not answer.refused:
             national_beside_local(answer, assistant)
     for notice in answer.notices:
-        st.caption(plain(notice))
+        if notice not in PRIVACY_NOTICES:
+            st.caption(plain(notice))
     for sentence in answer.unsupported_sentences:
         st.caption(plain(f"⚠️ Uden støtte i kilderne: {sentence}"))
     for n, chunk in answer.sources():
@@ -267,12 +271,19 @@ def show_turn(turn: Turn, key: str, settings: Settings, assistant: Assistant) ->
         if turn.answer is None:
             st.error(f"{ERROR_TEXT} Detaljer står i {log_path(settings)}.")
             return
+        for notice in turn.answer.notices:
+            if notice in PRIVACY_NOTICES:
+                st.warning(notice, icon=":material/privacy_tip:")
         show_answer(turn.answer, assistant)
         feedback_widget(turn, key, settings)
 
 
 def answer_turn(assistant: Assistant, question: str, history: list[Answer], filters: Filters, mode: str) -> Turn:
-    """Answer one turn (streaming a generated answer while it is checked); an error becomes an empty turn."""
+    """Answer one turn (streaming a generated answer while it is checked); an error becomes an empty turn.
+
+    The turn keeps (and the log sees) the question with CPR numbers masked, as the service answers it.
+    """
+    question_shown = mask_personal_numbers(question).text
     generative = mode != "extractive"
     streamed = st.empty() if generative else None
     tokens: list[str] = []
@@ -287,12 +298,12 @@ def answer_turn(assistant: Assistant, question: str, history: list[Answer], filt
             question, history=history, filters=filters, mode=mode, on_token=show_token if generative else None
         )
     except Exception:  # any failure is logged, shown in Danish, and the app keeps working
-        log.exception("Spørgsmålet kunne ikke besvares: %s", question)
-        return Turn(question)
+        log.exception("Spørgsmålet kunne ikke besvares: %s", question_shown)
+        return Turn(question_shown)
     finally:
         if streamed is not None:
             streamed.empty()
-    return Turn(question, answer)
+    return Turn(question_shown, answer)
 
 
 def sidebar(assistant: Assistant, settings: Settings) -> tuple[Filters, str, DeltaGenerator]:
@@ -327,6 +338,7 @@ def sidebar(assistant: Assistant, settings: Settings) -> tuple[Filters, str, Del
             placeholder="Alle",
         )
         kinds = st.multiselect("Dokumenttype", sorted({d.kind for d in documents}), placeholder="Alle")
+        st.caption(PRIVACY_REMINDER)
         st.subheader("Indeks")
         st.caption(
             f"{len(catalog.documents)} dokumenter · {len(catalog.chunks)} afsnit  \n"
@@ -384,7 +396,7 @@ def main() -> None:
     turns: list[Turn] = st.session_state.turns
     filters, mode, download_slot = sidebar(assistant, settings)
 
-    typed = st.chat_input("Stil et spørgsmål om Housing First …")
+    typed = st.chat_input("Stil et spørgsmål om Housing First (uden navne og CPR-numre) …")
     question = (typed or st.session_state.pop("pending", None) or "").strip()
     if not turns and not question:
         start_page()

@@ -165,6 +165,9 @@ class Settings(BaseSettings):
     claim_max_unsupported_share: float = fraction(0.5)
     # Logging: a rotating file in the data directory.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Feedback (data/feedback.sqlite) holds questions and comments: `hfa feedback --purge-older-than`
+    # without a number deletes what is older than this many days (nothing is deleted on its own).
+    feedback_retention_days: int = Field(90, ge=0, le=36500)
 
     @model_validator(mode="after")
     def _model_for_llm(self) -> Settings:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.privacy import PRIVACY_NOTICES
 from assistant.retrieval import Passage
 from ingest.documents import Chunk
 from ingest.vocabulary import NATIONAL
@@ -184,13 +185,17 @@ def table_text(answer: Answer, width: int = 40) -> list[str]:
 
 
 def format_text(answer: Answer) -> str:
-    """The answer as plain text for the terminal: the answer, a table if any, the numbered sources, notices."""
-    lines = [answer.text, ""]
+    """The answer as plain text for the terminal: the answer, a table if any, the numbered sources, notices.
+
+    A notice about personal data removed from the question stands above the answer, where it is read.
+    """
+    lines = [n for n in answer.notices if n in PRIVACY_NOTICES]
+    lines += [answer.text, ""]
     table = table_text(answer)
     if table:
         lines += [*table, ""]
     lines += [f"[{n}] {source_label(chunk)}" for n, chunk in answer.sources()]
-    lines += answer.notices
+    lines += [n for n in answer.notices if n not in PRIVACY_NOTICES]
     lines += [f"Uden støtte i kilderne: {s}" for s in answer.unsupported_sentences]
     if answer.confidence is not None and not answer.refused:
         lines.append(f"Sikkerhed: {answer.confidence:.0%}")

@@ -1,10 +1,11 @@
-"""The ``hfa chat`` conversation loop and ``hfa feedback`` listing/export (also as gold candidates)."""
+"""The ``hfa chat`` conversation loop and ``hfa feedback`` listing/export (also as gold candidates) and purge."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,6 +16,7 @@ from assistant.feedback import (
     feedback_path,
     gold_candidates,
     list_feedback,
+    purge_older_than,
 )
 from assistant.retrieval import Filters
 from hfa_settings import LLM_BACKENDS, Settings
@@ -79,6 +81,27 @@ def chat(
         click.echo(format_text(answer) + "\n")
 
 
+class RetentionDays(click.ParamType):
+    """Whole days (0 or more); the option given without a number means ``feedback_retention_days``."""
+
+    name = "dage"
+    CONFIGURED = "standard"  # the value click passes when the option stands alone
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        """The number of days, the configured retention for :attr:`CONFIGURED`."""
+        if value == self.CONFIGURED:
+            settings = ctx.find_object(Settings) if ctx else None
+            field = Settings.model_fields["feedback_retention_days"]
+            return settings.feedback_retention_days if settings else int(field.default)
+        try:
+            days = int(value)
+        except (TypeError, ValueError):
+            self.fail(f"'{value}' er ikke et helt antal dage.", param, ctx)
+        if days < 0:
+            self.fail(f"{days} er negativt; angiv 0 dage eller flere.", param, ctx)
+        return days
+
+
 @click.command()
 @click.option("--export", "export", type=click.Path(dir_okay=False, path_type=Path), help="Gem som JSON Lines.")
 @click.option(
@@ -89,9 +112,23 @@ def chat(
 )
 @click.option("--all", "include_exported", is_flag=True, help="Med --to-gold: også feedback, der er skrevet ud før.")
 @click.option("--force", is_flag=True, help="Med --to-gold: overskriv filen, hvis den findes.")
+@click.option(
+    "--purge-older-than",
+    "purge_days",
+    type=RetentionDays(),
+    is_flag=False,
+    flag_value=RetentionDays.CONFIGURED,
+    metavar="[DAGE]",
+    help="Slet feedback, der er ældre end DAGE dage (uden tal: indstillingen feedback_retention_days).",
+)
 @click.pass_obj
 def feedback(
-    settings: Settings, export: Path | None, to_gold: Path | None, include_exported: bool, force: bool
+    settings: Settings,
+    export: Path | None,
+    to_gold: Path | None,
+    include_exported: bool,
+    force: bool,
+    purge_days: int | None,
 ) -> None:
     """Vis brugernes feedback på svarene (eller gem den med --export FIL.jsonl).
 
@@ -99,14 +136,23 @@ def feedback(
     guldsættet, som en underviser kan nøgle og flytte til eval/gold.yaml. Feedback, der er
     skrevet ud, springes over næste gang (medmindre --all).
 
+    Feedback rummer spørgsmål og kommentarer; --purge-older-than sletter den gamle.
+
     \b
     Eksempel:
       hfa feedback --to-gold kandidater.yaml
+      hfa feedback --purge-older-than        # ældre end feedback_retention_days
+      hfa feedback --purge-older-than 30     # ældre end 30 dage
     """
     if (include_exported or force) and not to_gold:
         raise click.UsageError("--all og --force bruges kun sammen med --to-gold.")
     if export and to_gold:
         raise click.UsageError("Brug enten --export eller --to-gold, ikke begge.")
+    if purge_days is not None:
+        if export or to_gold:
+            raise click.UsageError("--purge-older-than bruges alene, ikke sammen med --export eller --to-gold.")
+        _purge(settings, purge_days)
+        return
     if to_gold:
         _write_gold_candidates(settings, to_gold, include_exported, force)
         return
@@ -129,6 +175,19 @@ def feedback(
         click.echo(f"{row['created']} {mark} {row['question']}{comment}")
     helpful = sum(row["helpful"] for row in rows)
     click.echo(f"I alt {len(rows)}: {helpful} op, {len(rows) - helpful} ned.")
+
+
+def _purge(settings: Settings, days: int) -> None:
+    """``hfa feedback --purge-older-than``: delete the old feedback and say how much went."""
+    try:
+        deleted = purge_older_than(feedback_path(settings.data_dir), days)
+    except FeedbackError as exc:
+        raise click.ClickException(str(exc)) from exc
+    age = f"{days} dag" if days == 1 else f"{days} dage"
+    if not deleted:
+        click.echo(f"Ingen feedback er ældre end {age}; intet er slettet.")
+        return
+    click.echo(f"Slettede {deleted} feedback-svar, der var ældre end {age}.")
 
 
 def _write_gold_candidates(settings: Settings, target: Path, include_exported: bool, force: bool) -> None:

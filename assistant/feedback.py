@@ -10,13 +10,14 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from assistant.answer import Answer
+from assistant.privacy import mask_personal_numbers
 
 FEEDBACK_FILE = "feedback.sqlite"
 log = logging.getLogger(__name__)
@@ -81,7 +82,10 @@ def _migrate(connection: sqlite3.Connection) -> None:
 
 
 def record(db_path: Path, answer: Answer, helpful: bool, comment: str = "") -> int:
-    """Store a thumbs up (``helpful``) or down for an answer; returns the row id."""
+    """Store a thumbs up (``helpful``) or down for an answer; returns the row id.
+
+    The comment is typed by the user, so CPR numbers in it are masked as in a question.
+    """
     citations = json.dumps([c.to_json() for c in answer.citations], ensure_ascii=False)
     with _database(db_path) as connection:
         cursor = connection.execute(
@@ -95,7 +99,7 @@ def record(db_path: Path, answer: Answer, helpful: bool, comment: str = "") -> i
                 int(answer.refused),
                 citations,
                 int(helpful),
-                comment.strip(),
+                mask_personal_numbers(comment.strip()).text,
             ),
         )
         return int(cursor.lastrowid or 0)
@@ -112,6 +116,21 @@ def list_feedback(db_path: Path) -> list[dict]:
         | {"refused": bool(row["refused"]), "helpful": bool(row["rating"]), "citations": json.loads(row["citations"])}
         for row in rows
     ]
+
+
+def purge_older_than(db_path: Path, days: int, now: datetime | None = None) -> int:
+    """Delete the feedback given more than ``days`` days before ``now``; returns how many rows went.
+
+    Deleted rows are overwritten in the file (``secure_delete``), not merely unlinked
+    from it, so the questions and comments are gone from the disk. No database: 0.
+    """
+    if not db_path.is_file():
+        return 0
+    cutoff = ((now or datetime.now(UTC)) - timedelta(days=days)).isoformat(timespec="seconds")
+    with _database(db_path) as connection:
+        connection.execute("PRAGMA secure_delete = ON")
+        cursor = connection.execute("DELETE FROM feedback WHERE julianday(created) < julianday(?)", (cutoff,))
+        return cursor.rowcount
 
 
 # --- Thumbs-down feedback as gold-set candidates ------------------------------------------------

@@ -22,6 +22,7 @@ from assistant.answering.values import value_in
 from assistant.compose import Draft, compose
 from assistant.corpus import Corpus
 from assistant.followup import rewrite
+from assistant.privacy import mask_personal_numbers, without_placeholders
 from assistant.retrieval import Filters, HybridRetriever, Passage, Preference, Searcher, with_reserved
 from hfa_settings import Settings
 from ingest.span_vectors import SpanVectors
@@ -141,14 +142,19 @@ class Assistant:
         follow-up ("Og i ICM?") is answered as the standalone question it stands
         for. ``mode`` overrides the configured answer backend for this turn;
         ``on_token`` receives a generated answer as it streams (before it is checked).
+        CPR numbers are masked first: nothing below, nor the answer, holds them.
         """
-        settings = self.settings.updated(llm_backend=mode) if mode else self.settings
+        settings = (
+            self.settings.updated(llm_backend=mode) if mode not in (None, self.settings.llm_backend) else self.settings
+        )
         started = time.perf_counter()
-        text, notices = self._truncate(question)
+        masked = mask_personal_numbers(question)
+        text, notices = self._truncate(masked.text)
+        notices = [*masked.notices, *notices]
         if not text:
-            return Answer(question, EMPTY_QUESTION, True, kind="refusal", notices=tuple(notices))
+            return Answer(masked.text, EMPTY_QUESTION, True, kind="refusal", notices=tuple(notices))
         searched = self._standalone(text, history, settings)
-        analysis = analyze(searched, self.vocabulary)
+        analysis = analyze(without_placeholders(searched), self.vocabulary)
         passages = self.search(analysis, k, filters)
         retrieved = time.perf_counter()
         draft = compose(analysis, passages, self.corpus, settings)
