@@ -6,6 +6,7 @@ settings (``hfa.toml`` or ``HFA_DATA_DIR``).
 
 from __future__ import annotations
 
+import gc
 import html
 import logging
 import re
@@ -70,8 +71,13 @@ class Turn:
 
 @st.cache_resource(show_spinner="Indlæser dokumenterne …")
 def open_assistant(settings: Settings, index_version: str) -> Assistant:
-    """The assistant for these settings, opened once per process and again after each ingest."""
-    return Assistant.open(settings)
+    """The assistant for these settings, opened once per process and again after each ingest.
+
+    The opened index and models live as long as the process, so garbage collections stop walking them.
+    """
+    assistant = Assistant.open(settings)
+    gc.freeze()
+    return assistant
 
 
 def index_version(settings: Settings) -> str:

@@ -354,10 +354,9 @@ def app(settings: Settings, host: str, port: int) -> None:
     Eksempel:
       hfa app --port 8502
     """
-    from hfa_settings import PROJECT_ROOT
+    from assistant.serving import streamlit_command
 
-    command = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py")]
-    command += ["--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    command = streamlit_command(host, port)
     env = {**os.environ, "HFA_DATA_DIR": str(settings.data_dir), "HFA_CORPUS_DIR": str(settings.corpus_dir)}
     click.echo(f"Chatten kører på http://{host}:{port} (stop med Ctrl-C).", err=True)
     # Streamlit takes this process's place, so a signal that stops `hfa app` stops the chat.

@@ -1,10 +1,11 @@
 """Speed and retrieval figures of the core, printed (not asserted).
 
-    python -m eval.bench [--data-dir DIR]
+    python -m eval.bench [--data-dir DIR] [--load]
 
 Prints: full ingest time, unchanged re-ingest time, warm `ask` latency p50/p95
 over the gold questions, retrieval recall@5 and MRR on the in-scope ones, and
 the time to build the whole default method comparison (`hfa compare`).
+With ``--load``: answer times on a busy machine instead (see eval/bench_load.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.service import Assistant
+from eval import bench_load
 from eval.comparison import timed_table
 from eval.gold import load_gold
 from eval.metrics import percentile, recall_at, reciprocal_rank
@@ -35,10 +37,16 @@ def main() -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, help="index folder (default: a fresh temporary one)")
+    parser.add_argument("--load", action="store_true", help="answer times idle, during an ingest and in the app")
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="hfa-bench-"))
     settings = load_settings(data_dir=data_dir)
     embeddings = make_embeddings(settings)
+    if args.load:
+        run_ingest(settings, embeddings=embeddings)
+        questions = [item.question for item in load_gold()]
+        bench_load.run(settings, Assistant.open(settings, embeddings), questions)
+        return
 
     full = _timed(lambda: run_ingest(settings, rebuild=True, embeddings=embeddings))
     unchanged = _timed(lambda: run_ingest(settings, embeddings=embeddings))

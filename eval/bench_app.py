@@ -13,13 +13,13 @@ import argparse
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from assistant.serving import streamlit_command
 from eval.metrics import percentile
 from hfa_settings import PROJECT_ROOT, load_settings
 
@@ -39,6 +39,19 @@ QUESTIONS = [
 ]
 
 
+# True once the chat shows `n` answers and the last one is drawn: its text, nearest quotes or table
+# (not only the widgets after it) and its feedback control.
+ANSWER_DRAWN = """n => {
+    const avatars = document.querySelectorAll('[data-testid="stChatMessageAvatarAssistant"]');
+    if (avatars.length !== n) return false;
+    const last = [...document.querySelectorAll('[data-testid="stChatMessage"]')].pop();
+    const body = last.querySelector('.hfa-answer, .hfa-nearest-lead, [data-testid="stTable"]');
+    return !!last.querySelector('[data-testid="stFeedback"]') && !!body && body.innerText.trim().length > 0;
+}"""
+ASSISTANT_AVATAR = "stChatMessageAvatarAssistant"
+CHAT_INPUT = "stChatInputTextArea"
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as sock:
@@ -56,8 +69,7 @@ def _port_answers(port: int) -> bool:
 def running_app(data_dir: Path, log: Path, timeout: float = 60.0) -> Iterator[str]:
     """Run the app on a free port with ``HFA_DATA_DIR=data_dir``; yields its URL and stops it afterwards."""
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1"]
-    command += ["--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    command = streamlit_command("127.0.0.1", port, headless=True)
     env = os.environ | {"HFA_DATA_DIR": str(data_dir)}
     with log.open("w", encoding="utf-8") as out:
         server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -80,27 +92,26 @@ def running_app(data_dir: Path, log: Path, timeout: float = 60.0) -> Iterator[st
 def open_chat(page: Any, url: str, timeout_ms: float = 180_000) -> None:
     """Load the app and wait until the index is open and the chat input is ready."""
     page.goto(url)
-    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=timeout_ms)
+    page.get_by_test_id(CHAT_INPUT).wait_for(timeout=timeout_ms)
 
 
 def ask(page: Any, question: str, timeout_ms: float = 60_000) -> float:
     """Submit a question and wait for its answer; returns the seconds it took."""
-    answered = page.get_by_test_id("stChatMessageAvatarAssistant").count()
+    answered = page.get_by_test_id(ASSISTANT_AVATAR).count()
     started = time.perf_counter()
-    page.get_by_test_id("stChatInputTextArea").fill(question)
+    page.get_by_test_id(CHAT_INPUT).fill(question)
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        """n => {
-            const avatars = document.querySelectorAll('[data-testid="stChatMessageAvatarAssistant"]');
-            if (avatars.length !== n) return false;
-            const last = [...document.querySelectorAll('[data-testid="stChatMessage"]')].pop();
-            // The answer itself (text, nearest quotes or table) must be drawn, not only the widgets after it.
-            const body = last.querySelector('.hfa-answer, .hfa-nearest-lead, [data-testid="stTable"]');
-            return !!last.querySelector('[data-testid="stFeedback"]') && !!body && body.innerText.trim().length > 0;
-        }""",
-        arg=answered + 1,
-        timeout=timeout_ms,
-    )
+    page.wait_for_function(ANSWER_DRAWN, arg=answered + 1, timeout=timeout_ms)
+    return time.perf_counter() - started
+
+
+async def ask_async(page: Any, question: str, timeout_ms: float = 60_000) -> float:
+    """:func:`ask` for Playwright's async API, so that several pages can ask at once."""
+    answered = await page.get_by_test_id(ASSISTANT_AVATAR).count()
+    started = time.perf_counter()
+    await page.get_by_test_id(CHAT_INPUT).fill(question)
+    await page.keyboard.press("Enter")
+    await page.wait_for_function(ANSWER_DRAWN, arg=answered + 1, timeout=timeout_ms)
     return time.perf_counter() - started
 
 

@@ -1,0 +1,111 @@
+"""Answer speed on a busy machine, printed (not asserted).
+
+    python -m eval.bench --load [--data-dir DIR]
+
+Prints p50/p95 of answers asked in-process, idle and while ``hfa ingest --rebuild`` of the whole
+corpus runs into a scratch data directory in another process; then the browser's submit-to-answer
+time through the running app (Streamlit on 127.0.0.1, headless Chromium), for one asker and for
+four asking at the same time, each in its own session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.service import Assistant
+from eval.bench_app import CHAT_INPUT, CHROMIUM, CHROMIUM_ARGS, QUESTIONS, ask_async, running_app
+from eval.metrics import percentile
+from hfa_settings import Settings
+
+# The other process loads its engine and reads the corpus before it embeds.
+INGEST_WARMUP_SECONDS = 5.0
+MAX_ASKS = 2000
+CONCURRENT_ASKERS = 4
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def answer_times(assistant: Assistant, questions: Sequence[str], keep_going: Callable[[], bool]) -> list[float]:
+    """Milliseconds per answer, asking the questions in turn for as long as ``keep_going`` says."""
+    times: list[float] = []
+    for question in itertools.cycle(questions):
+        if not keep_going() or len(times) >= MAX_ASKS:
+            break
+        started = time.perf_counter()
+        assistant.answer(question)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def idle_times(assistant: Assistant, questions: Sequence[str]) -> list[float]:
+    """Each question asked once, nothing else running."""
+    remaining = iter(range(len(questions)))
+    return answer_times(assistant, questions, lambda: next(remaining, None) is not None)
+
+
+def during_ingest_times(assistant: Assistant, questions: Sequence[str], settings: Settings) -> list[float]:
+    """The questions asked over and over while another process indexes the whole corpus from scratch."""
+    hfa = str(Path(sys.executable).with_name("hfa"))
+    with tempfile.TemporaryDirectory(prefix="hfa-bench-ingest-") as scratch:
+        command = [hfa, "--data-dir", scratch, "--corpus-dir", str(settings.corpus_dir), "ingest", "--rebuild"]
+        ingest = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(INGEST_WARMUP_SECONDS)
+        times = answer_times(assistant, questions, lambda: ingest.poll() is None)
+        if ingest.wait() != 0:
+            raise RuntimeError(f"The ingest under load failed: {' '.join(command)}")
+    return times
+
+
+async def _asker(browser: Any, url: str, questions: Sequence[str]) -> list[float]:
+    """One person in their own session: opens the chat and asks the questions one after another (ms each)."""
+    context = await browser.new_context(viewport=VIEWPORT)
+    page = await context.new_page()
+    await page.goto(url)
+    await page.get_by_test_id(CHAT_INPUT).wait_for(timeout=180_000)
+    times = [await ask_async(page, question) * 1000 for question in questions]
+    await context.close()
+    return times
+
+
+async def _browser_times(url: str, askers: int, questions: Sequence[str]) -> list[float]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        per_asker = await asyncio.gather(*(_asker(browser, url, questions) for _ in range(askers)))
+        await browser.close()
+    return [ms for times in per_asker for ms in times]
+
+
+def browser_times(url: str, askers: int, questions: Sequence[str] = QUESTIONS) -> list[float]:
+    """Submit-to-answer milliseconds in the app, with ``askers`` people asking at the same time."""
+    return asyncio.run(_browser_times(url, askers, questions))
+
+
+def _row(label: str, times: Sequence[float], idle: Sequence[float] | None = None) -> str:
+    p50, p95 = percentile(times, 50) or 0.0, percentile(times, 95) or 0.0
+    line = f"  {label:34} {p50:7.1f} {p95:8.1f} {len(times):6}"
+    if idle:
+        line += f"   ({p50 / (percentile(idle, 50) or 1):.2f}× / {p95 / (percentile(idle, 95) or 1):.2f}× idle)"
+    return line
+
+
+def run(settings: Settings, assistant: Assistant, questions: Sequence[str]) -> None:
+    """Measure and print answer times idle, during an ingest, and through the app for 1 and 4 askers."""
+    assistant.answer(questions[0])  # warm-up
+    print(f"  {'answers (ms)':34} {'p50':>7} {'p95':>8} {'n':>6}")
+    idle = idle_times(assistant, questions)
+    print(_row("in-process, idle", idle), flush=True)
+    print(_row("in-process, during a full ingest", during_ingest_times(assistant, questions, settings), idle))
+    with running_app(settings.data_dir, Path(tempfile.gettempdir()) / "hfa-bench-load-app.log") as url:
+        alone = browser_times(url, 1)
+        print(_row("browser submit-to-answer, 1 asker", alone), flush=True)
+        together = browser_times(url, CONCURRENT_ASKERS)
+        print(_row(f"browser, {CONCURRENT_ASKERS} askers at once", together, alone))
