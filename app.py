@@ -57,6 +57,7 @@ MODE_NAMES = {
 PRIVACY_REMINDER = "Skriv ikke navne, CPR-numre eller andre personoplysninger om borgere i spørgsmålene."
 ERROR_TEXT = "Der skete en fejl, da svaret skulle findes. Prøv igen, eller formulér spørgsmålet anderledes."
 COMPARE_PAGE = "app_pages/compare.py"
+SOURCES_PAGE = "app_pages/sources.py"
 log = logging.getLogger("app")
 
 
@@ -69,11 +70,12 @@ class Turn:
     feedback_sent: bool = False
 
 
-@st.cache_resource(show_spinner="Indlæser dokumenterne …")
+@st.cache_resource(show_spinner="Indlæser dokumenterne …", max_entries=2)
 def open_assistant(settings: Settings, index_version: str) -> Assistant:
     """The assistant for these settings, opened once per process and again after each ingest.
 
-    The opened index and models live as long as the process, so garbage collections stop walking them.
+    Only the newest versions are kept: each document added on the Kilder page makes a new one. The
+    opened index and models live as long as the process, so garbage collections stop walking them.
     """
     assistant = Assistant.open(settings)
     gc.freeze()
@@ -423,5 +425,6 @@ if __name__ == "__main__":
         [
             st.Page(main, title="Chat", icon=":material/chat:", default=True),
             st.Page(COMPARE_PAGE, title="Sammenlign metoder", icon=":material/table_view:", url_path="sammenlign"),
+            st.Page(SOURCES_PAGE, title="Kilder", icon=":material/library_books:", url_path="kilder"),
         ]
     ).run()

@@ -155,6 +155,11 @@ class Settings(BaseSettings):
     ingest_lock_wait_seconds: float = Field(30.0, ge=0.0, le=86400.0)
     chunk_hard_max_chars: int = Field(2000, ge=200, le=100_000)
     max_document_chars: int = Field(2_000_000, ge=1000, le=100_000_000)
+    # Adding documents (`hfa add`, the Kilder page): a file larger than this (megabytes) is refused.
+    max_upload_mb: int = Field(50, ge=1, le=2000)
+    # The Kilder page lets administrators add and remove documents with the password whose hash this is
+    # (`hfa admin-password` makes it); empty: the page is read-only.
+    admin_password_hash: str = ""
     # Claim check of generated answers (assistant/citecheck.py): a cited sentence
     # is supported when its cited passages hold every number, date, §-reference
     # and name in it and at least `claim_min_overlap` of its other content words.

@@ -23,7 +23,7 @@ import shutil
 import types
 import typing
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,15 +116,21 @@ def _field_types(cls: type) -> dict[str, object]:
 
 
 def _record(cls: type, data: object, label: str) -> dict:
-    """The fields of ``cls`` from a JSON object; ValueError naming the record and field at fault."""
+    """The fields of ``cls`` from a JSON object; ValueError naming the record and field at fault.
+
+    A field with a default may be missing (a catalog written before the field existed).
+    """
     if not isinstance(data, dict):
         raise ValueError(f"{label} er ikke et JSON-objekt")
+    optional = {f.name for f in fields(cls) if f.default is not MISSING}
     for name, hint in _field_types(cls).items():
         if name not in data:
+            if name in optional:
+                continue
             raise ValueError(f"{label} mangler feltet '{name}'")
         if not _instance_of(data[name], hint):
             raise ValueError(f"{label}: feltet '{name}' har forkert type ({type(data[name]).__name__})")
-    return {name: data[name] for name in _field_types(cls)}
+    return {name: data[name] for name in _field_types(cls) if name in data}
 
 
 @dataclass
@@ -140,6 +146,8 @@ class DocumentEntry:
     date: str
     content_hash: str
     chunk_ids: list[str]
+    # When its current chunks were indexed (ISO 8601, UTC); empty in catalogs older than the field.
+    indexed: str = ""
 
 
 @dataclass

@@ -212,6 +212,10 @@ def checkpoint(name: str) -> None:
         os.kill(os.getpid(), signal.SIGSTOP)
 
 
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 def _entry(info: DocumentInfo, digest: str, chunks: list[Chunk]) -> DocumentEntry:
     return DocumentEntry(
         doc_id=info.doc_id,
@@ -223,6 +227,7 @@ def _entry(info: DocumentInfo, digest: str, chunks: list[Chunk]) -> DocumentEntr
         date=info.date,
         content_hash=digest,
         chunk_ids=[c.chunk_id for c in chunks],
+        indexed=_now(),
     )
 
 
@@ -300,12 +305,23 @@ def run_ingest(
     embedded; the CLI passes a progress bar.
     """
     with ingest_lock(settings.index_dir, settings.data_dir, settings.ingest_lock_wait_seconds):
-        try:
-            return _ingest(settings, rebuild, _LazyEmbeddings(settings, embeddings), progress_factory)
-        except PermissionError as exc:
-            if exc.filename and Path(exc.filename).is_relative_to(settings.data_dir):
-                raise read_only_problem(settings.data_dir, exc) from exc
-            raise
+        return ingest_held(settings, rebuild=rebuild, embeddings=embeddings, progress_factory=progress_factory)
+
+
+def ingest_held(
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    embeddings: Embeddings | None = None,
+    progress_factory: ProgressFactory | None = None,
+) -> IngestReport:
+    """:func:`run_ingest` for a caller that already holds the ingest lock (which is not reentrant)."""
+    try:
+        return _ingest(settings, rebuild, _LazyEmbeddings(settings, embeddings), progress_factory)
+    except PermissionError as exc:
+        if exc.filename and Path(exc.filename).is_relative_to(settings.data_dir):
+            raise read_only_problem(settings.data_dir, exc) from exc
+        raise
 
 
 def _ingest(
@@ -384,7 +400,7 @@ def _ingest(
             report.repairs.append("Det leksikale indeks passede ikke til kataloget og er bygget igen.")
     _write_span_vectors(catalog, index_dir, embeddings, progress_factory)
     if write_lexical or report.repairs:
-        catalog.last_ingest = datetime.now(UTC).isoformat(timespec="seconds")
+        catalog.last_ingest = _now()
         catalog.save(index_dir)
     return report
 

@@ -50,3 +50,15 @@ def write_blank_pdf(path: Path, pages: int = 2) -> Path:
         pdf.rect(20, 20, 50, 50)
     pdf.output(str(path))
     return path
+
+
+# A municipality's own quality standard, several pages, for adding a document (hfa add, the Kilder page).
+SYDDJURS_PAGES = [
+    "Kvalitetsstandard for bostøtte efter Housing First\nSyddjurs Kommune, Social og Sundhed, 2025\n"
+    "Denne kvalitetsstandard beskriver, hvordan Syddjurs Kommune tilbyder bostøtte efter servicelovens § 85 a "
+    "til borgere i hjemløshed. Standarden er vedtaget af Social- og Sundhedsudvalget.",
+    "Målgruppe og metode\nMålgruppen er borgere over 18 år, der er i hjemløshed eller i risiko for at blive "
+    "hjemløse. I Syddjurs Kommune gives støtten efter ICM-metoden. En medarbejder har højst 8 borgere ad gangen.",
+    "Klageadgang\nDu kan klage over afgørelsen. Klagefristen er 4 uger fra modtagelsen af afgørelsen. "
+    "Klagen sendes til Syddjurs Kommune, som genvurderer sagen, inden den sendes videre til Ankestyrelsen.",
+]
