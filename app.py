@@ -154,16 +154,14 @@ def source_card(label: str, chunk: Chunk, spans: list[tuple[int, int]], scope_na
 
 def nearest_quotes(answer: Answer, assistant: Assistant) -> None:
     """The nearest the sources say, open: each passage named by section and document, its sentence marked."""
-    st.markdown(html_block(html.escape(answer.text.splitlines()[0]), "hfa-nearest-lead"), unsafe_allow_html=True)
+    blocks = [html_block(html.escape(answer.text.splitlines()[0]), "hfa-nearest-lead")]
     for n, chunk in answer.sources():
         spans = [(c.start, c.end) for c in answer.citations if c.n == n]
         where = " · ".join(d for d in (chunk.section, chunk.title, assistant.vocabulary.scope_name(chunk)) if d)
         page = f", s. {chunk.page}" if chunk.page else ""
-        st.markdown(
-            html_block(f"<b>[{n}] {html.escape(where + page)}</b>", "hfa-nearest-source")
-            + highlighted(chunk, spans, quoted_lines_only=True),
-            unsafe_allow_html=True,
-        )
+        blocks.append(html_block(f"<b>[{n}] {html.escape(where + page)}</b>", "hfa-nearest-source"))
+        blocks.append(highlighted(chunk, spans, quoted_lines_only=True))
+    st.markdown("\n\n".join(blocks), unsafe_allow_html=True)
     for notice in answer.notices:
         if notice not in PRIVACY_NOTICES:
             st.caption(plain(notice))

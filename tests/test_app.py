@@ -74,9 +74,10 @@ def test_a_nearest_outcome_shows_open_quotes_with_the_sentence_marked_and_its_se
     answer = app.session_state["turns"][-1].answer
     assert answer.outcome == "nearest"
     reply = app.chat_message[-1]
-    texts = [m.value for m in reply.markdown]
-    assert NEAREST_LEAD in texts[0]
-    quotes = [t for t in texts if "<mark>" in t]
+    shown_block = reply.markdown[0].value  # one block: the lead, then each source's name and its marked lines
+    assert NEAREST_LEAD in shown_block.split('class="hfa-nearest-source"')[0]
+    quotes = shown_block.split('class="hfa-nearest-source"')[1:]
+    assert all("<mark>" in quote for quote in quotes)
     assert len(quotes) == len(answer.sources()) >= 2
     for (n, chunk), shown_quote in zip(answer.sources(), quotes, strict=True):
         assert f"[{n}] {html.escape(chunk.section)}" in shown_quote
