@@ -24,11 +24,17 @@ def configure_logging(settings: Settings, verbose: bool = False) -> Path | None:
     """Send the ``assistant``, ``ingest`` and ``eval`` loggers to the log file (and stderr when verbose).
 
     Returns the log file, or None when the data directory cannot be written
-    (then errors go to stderr only). Safe to call more than once.
+    (then errors go to stderr only). Safe to call more than once: the app calls it
+    on every run of every session, and handlers already set up the same way are
+    kept (replacing them would close a file another session is writing to).
     """
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else settings.log_level)
-    for handler in [h for h in root.handlers if getattr(h, "_hfa", False)]:
+    wanted = (log_path(settings), verbose)
+    ours = [h for h in root.handlers if getattr(h, "_hfa", False)]
+    if ours and all(getattr(h, "_hfa_for", None) == wanted for h in ours):
+        return wanted[0] if any(isinstance(h, RotatingFileHandler) for h in ours) else None
+    for handler in ours:
         root.removeHandler(handler)
         handler.close()
     path: Path | None = log_path(settings)
@@ -44,5 +50,6 @@ def configure_logging(settings: Settings, verbose: bool = False) -> Path | None:
     for handler in handlers:
         handler.setFormatter(logging.Formatter(FORMAT))
         handler._hfa = True  # type: ignore[attr-defined]
+        handler._hfa_for = wanted  # type: ignore[attr-defined]
         root.addHandler(handler)
     return path

@@ -7,10 +7,8 @@ a scripted loopback server (tests/llm_servers.py).
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -96,21 +94,6 @@ def data_dir(corpus_settings: Settings, tmp_path: Path) -> Path:
     return target
 
 
-@pytest.fixture
-def _restore_logging() -> Iterator[None]:
-    """The CLI points the root logger at its data directory; point it back afterwards."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in [h for h in root.handlers if h not in handlers]:
-        root.removeHandler(handler)
-        handler.close()
-    for handler in handlers:
-        if handler not in root.handlers:
-            root.addHandler(handler)
-    root.setLevel(level)
-
-
 def files_holding_the_number(data_dir: Path) -> list[str]:
     """Every file under ``data_dir`` (SQLite, logs, index) whose bytes hold any form of the number."""
     return [
@@ -130,7 +113,7 @@ def _llm_env(server: OpenAIServer) -> dict[str, str]:
     }
 
 
-@pytest.mark.usefixtures("_restore_logging")
+@pytest.mark.usefixtures("restore_logging")
 def test_a_cpr_number_never_reaches_the_model_the_disk_or_the_json(data_dir, embeddings, monkeypatch):
     runner = CliRunner()
     replies = [Reply(CITED), Reply(CITED), Reply(REWRITTEN), Reply(CITED), Reply(CITED)]
