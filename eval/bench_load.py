@@ -63,15 +63,17 @@ def during_ingest_times(assistant: Assistant, questions: Sequence[str], settings
     return times
 
 
-async def _asker(browser: Any, url: str, questions: Sequence[str]) -> list[float]:
-    """One person in their own session: opens the chat and asks the questions one after another (ms each)."""
-    context = await browser.new_context(viewport=VIEWPORT)
-    page = await context.new_page()
+async def _open_chat(browser: Any, url: str) -> Any:
+    """A person's own session with the chat open and ready."""
+    page = await (await browser.new_context(viewport=VIEWPORT)).new_page()
     await page.goto(url)
     await page.get_by_test_id(CHAT_INPUT).wait_for(timeout=180_000)
-    times = [await ask_async(page, question) * 1000 for question in questions]
-    await context.close()
-    return times
+    return page
+
+
+async def _ask_in_turn(page: Any, questions: Sequence[str]) -> list[float]:
+    """One person asking the questions one after another (ms each)."""
+    return [await ask_async(page, question) * 1000 for question in questions]
 
 
 async def _browser_times(url: str, askers: int, questions: Sequence[str]) -> list[float]:
@@ -79,7 +81,12 @@ async def _browser_times(url: str, askers: int, questions: Sequence[str]) -> lis
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        per_asker = await asyncio.gather(*(_asker(browser, url, questions) for _ in range(askers)))
+        # Everyone has the chat open before anyone asks: loading a page is not part of an answer.
+        pages = await asyncio.gather(*(_open_chat(browser, url) for _ in range(askers)))
+        # Each starts at a different question, as colleagues do (they do not ask the same thing at once).
+        starts = [i * len(questions) // askers for i in range(askers)]
+        turns = [[*questions[start:], *questions[:start]] for start in starts]
+        per_asker = await asyncio.gather(*(_ask_in_turn(page, own) for page, own in zip(pages, turns, strict=True)))
         await browser.close()
     return [ms for times in per_asker for ms in times]
 
