@@ -208,6 +208,12 @@ def test_out_of_scope_question_is_refused_with_nearest_passages(assistant) -> No
     assert "Kilderne dækker ikke Odense Kommune." in answer.notices
 
 
+def test_an_uncovered_municipality_is_named_as_written(assistant) -> None:
+    # A name ending in s keeps it ("Syddjur Kommune" named no municipality).
+    answer = assistant.answer("Hvad er klagefristen i Syddjurs Kommune?")
+    assert answer.refused and "Kilderne dækker ikke Syddjurs Kommune." in answer.notices
+
+
 def test_an_unknown_place_typed_in_lower_case_is_refused(assistant) -> None:
     # Everything else in the question is covered by Norddjurs' rules; the place is not.
     answer = assistant.answer("hvad er klagefristen for bostøtte i silkeborg")

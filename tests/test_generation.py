@@ -315,7 +315,7 @@ def test_eval_runs_in_generative_mode(assistant, corpus_settings, monkeypatch, t
 
 def test_uncovered_municipality_is_refused_without_asking_the_model(assistant) -> None:
     question = "Hvad er klagefristen for afgørelser om bostøtte efter § 85 a i Københavns Kommune?"
-    assert "København Kommune" in analyze(question, assistant.vocabulary).uncovered
+    assert "Københavns Kommune" in analyze(question, assistant.vocabulary).uncovered
     answer, tokens, server = _generate(assistant, "openai", [Reply(content="Klagefristen er 4 uger. [1]")], question)
     assert answer.refused and answer.text == REFUSAL and tokens == []
     assert any("København" in n for n in answer.notices)
@@ -326,4 +326,4 @@ def test_uncovered_municipality_is_named_once_in_the_notice(assistant) -> None:
     question = "Hvad er klagefristen for afgørelser om bostøtte efter § 85 a i Københavns Kommune?"
     answer = assistant.answer(question)
     assert answer.refused
-    assert [n for n in answer.notices if "dækker ikke" in n] == ["Kilderne dækker ikke København Kommune."]
+    assert [n for n in answer.notices if "dækker ikke" in n] == ["Kilderne dækker ikke Københavns Kommune."]
