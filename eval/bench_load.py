@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,32 +32,25 @@ CONCURRENT_ASKERS = 4
 VIEWPORT = {"width": 1400, "height": 1000}
 
 
-def answer_times(assistant: Assistant, questions: Sequence[str], keep_going: Callable[[], bool]) -> list[float]:
-    """Milliseconds per answer, asking the questions in turn for as long as ``keep_going`` says."""
+def answer_times(assistant: Assistant, questions: Iterable[str]) -> list[float]:
+    """Milliseconds per answer to each question."""
     times: list[float] = []
-    for question in itertools.cycle(questions):
-        if not keep_going() or len(times) >= MAX_ASKS:
-            break
+    for question in questions:
         started = time.perf_counter()
         assistant.answer(question)
         times.append((time.perf_counter() - started) * 1000)
     return times
 
 
-def idle_times(assistant: Assistant, questions: Sequence[str]) -> list[float]:
-    """Each question asked once, nothing else running."""
-    remaining = iter(range(len(questions)))
-    return answer_times(assistant, questions, lambda: next(remaining, None) is not None)
-
-
 def during_ingest_times(assistant: Assistant, questions: Sequence[str], settings: Settings) -> list[float]:
-    """The questions asked over and over while another process indexes the whole corpus from scratch."""
+    """The questions asked over and over (at most MAX_ASKS) while another process indexes the whole corpus."""
     hfa = str(Path(sys.executable).with_name("hfa"))
     with tempfile.TemporaryDirectory(prefix="hfa-bench-ingest-") as scratch:
         command = [hfa, "--data-dir", scratch, "--corpus-dir", str(settings.corpus_dir), "ingest", "--rebuild"]
         ingest = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(INGEST_WARMUP_SECONDS)
-        times = answer_times(assistant, questions, lambda: ingest.poll() is None)
+        asked = itertools.islice(itertools.cycle(questions), MAX_ASKS)
+        times = answer_times(assistant, itertools.takewhile(lambda _: ingest.poll() is None, asked))
         if ingest.wait() != 0:
             raise RuntimeError(f"The ingest under load failed: {' '.join(command)}")
     return times
@@ -108,7 +101,7 @@ def run(settings: Settings, assistant: Assistant, questions: Sequence[str]) -> N
     """Measure and print answer times idle, during an ingest, and through the app for 1 and 4 askers."""
     assistant.answer(questions[0])  # warm-up
     print(f"  {'answers (ms)':34} {'p50':>7} {'p95':>8} {'n':>6}")
-    idle = idle_times(assistant, questions)
+    idle = answer_times(assistant, questions)
     print(_row("in-process, idle", idle), flush=True)
     print(_row("in-process, during a full ingest", during_ingest_times(assistant, questions, settings), idle))
     with running_app(settings.data_dir, Path(tempfile.gettempdir()) / "hfa-bench-load-app.log") as url:
